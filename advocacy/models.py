@@ -1,0 +1,249 @@
+"""What supporters do and what goes out: supporters and their consent, signatures, letters,
+and the outbox every e-mail passes through."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+from campaign.models import Campaign, Mep, Organisation, Petition
+
+
+def _empty_dict() -> dict[str, Any]:
+    return {}
+
+
+class Channel(models.TextChoices):
+    PAGE = "page", "Web page"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+
+
+class Supporter(models.Model):
+    """A person acting on an organisation's campaigns. Personal data lives only here (and in
+    letters they wrote), so erasure is one place; `erased_at` keeps the anonymous row for
+    counts."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="supporters"
+    )
+    # Normalised (see advocacy.emails.normalise_email); NULL once erased.
+    # NULL (not "") after erasure, so the unique constraint lets many erased rows coexist.
+    email = models.EmailField(max_length=254, null=True, blank=True)  # noqa: DJ001
+    first_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    postcode = models.CharField(max_length=16, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    wants_organisation_news = models.BooleanField(default=False)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"], name="supporter_unique_email_per_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Supporter #{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class ConsentPurpose(models.TextChoices):
+    SIGNATURE = "signature", "Sign a petition"
+    LETTER = "letter", "Send letters to MEPs"
+    ORGANISATION_NEWS = "organisation_news", "Hear from the organisation"
+
+
+class Consent(models.Model):
+    """The exact words a supporter agreed to, when, through which door, from which source."""
+
+    supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(max_length=20, choices=ConsentPurpose.choices)
+    text = models.TextField()
+    version = models.PositiveIntegerField()
+    given_at = models.DateTimeField()
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    # utm_* parameters and the referrer, as received (length-limited).
+    source = models.JSONField(default=_empty_dict, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} v{self.version} ({self.given_at:%Y-%m-%d})"
+
+
+class SignatureStatus(models.TextChoices):
+    PENDING = "pending", "Pending confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class Signature(models.Model):
+    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="signatures")
+    status = models.CharField(
+        max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.PENDING
+    )
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="+")
+    # Kept after erasure: country alone identifies no one and feeds "top countries".
+    country = models.CharField(max_length=2, blank=True)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One signature per person per petition, enforced by the database (races too).
+            models.UniqueConstraint(fields=["petition", "supporter"], name="signature_unique")
+        ]
+        indexes = [
+            models.Index(fields=["petition", "status", "confirmed_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Signature #{self.pk} ({self.status})"
+
+
+class LetterRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending confirmation"
+    CONFIRMED = "confirmed", "Confirmed"
+
+
+class LetterRequest(models.Model):
+    """One supporter's letters on one campaign, confirmed together by one e-mail link."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letter_requests")
+    supporter = models.ForeignKey(
+        Supporter, on_delete=models.CASCADE, related_name="letter_requests"
+    )
+    consent = models.ForeignKey(Consent, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10, choices=LetterRequestStatus.choices, default=LetterRequestStatus.PENDING
+    )
+    wants_copy = models.BooleanField(default=False)
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Letter request #{self.pk} ({self.status})"
+
+
+class LetterStatus(models.TextChoices):
+    AWAITING_CONFIRMATION = "awaiting_confirmation", "Awaiting confirmation"
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Letter(models.Model):
+    request = models.ForeignKey(LetterRequest, on_delete=models.CASCADE, related_name="letters")
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="letters")
+    mep = models.ForeignKey(Mep, on_delete=models.PROTECT, related_name="letters")
+    language = models.CharField(max_length=8, default="en")
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=24, choices=LetterStatus.choices, default=LetterStatus.AWAITING_CONFIRMATION
+    )
+    status_reason = models.CharField(max_length=300, blank=True)
+    outbound_email = models.OneToOneField(
+        "OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="letter"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # One letter per supporter per MEP per campaign: writing again changes nothing.
+            models.UniqueConstraint(
+                fields=["campaign", "supporter", "mep"], name="letter_unique_per_mep"
+            )
+        ]
+        indexes = [models.Index(fields=["campaign", "mep", "status"])]
+
+    def __str__(self) -> str:
+        return f"Letter #{self.pk} ({self.status})"
+
+
+class EmailKind(models.TextChoices):
+    SIGNATURE_CONFIRMATION = "signature_confirmation", "Signature confirmation"
+    LETTER_CONFIRMATION = "letter_confirmation", "Letter confirmation"
+    LETTER = "letter", "Letter to an MEP"
+    LETTER_COPY = "letter_copy", "Copy of a letter"
+    NOTIFICATION = "notification", "Notification"
+
+
+class OutboundEmailStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class OutboundEmail(models.Model):
+    """The outbox: every e-mail is first a row, written in the transaction of the action that
+    caused it. PostgreSQL is the record; the broker only carries row ids."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=24, choices=EmailKind.choices)
+    recipient = models.EmailField(max_length=254)
+    sender = models.CharField(max_length=320)
+    reply_to = models.CharField(max_length=320, blank=True)
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=_empty_dict, blank=True)
+    # Stable across retries and re-runs: the receiving side can deduplicate on it.
+    message_id = models.CharField(max_length=255, unique=True)
+    status = models.CharField(
+        max_length=10, choices=OutboundEmailStatus.choices, default=OutboundEmailStatus.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    not_before = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["not_before"],
+                name="outbox_due_queued",
+                condition=Q(status="queued"),
+            ),
+            models.Index(
+                fields=["claimed_at"],
+                name="outbox_sending",
+                condition=Q(status="sending"),
+            ),
+            models.Index(fields=["recipient", "not_before"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed", "cancelled"]),
+                name="outbound_email_status_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"

@@ -1,0 +1,39 @@
+"""Celery entry points: they receive ids, call a service, and own the retry policy."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from advocacy.outbox import outbound_email_send_many, outbound_email_sweep
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def outbound_email_send_many_task(email_ids: list[int]) -> dict[str, int]:
+    """Deliver outbox rows. Safe to run twice for the same ids: the claim is atomic.
+
+    Transient failures were already written back to the row with their backoff; the retry is
+    re-published here with that countdown, and the sweep re-publishes it anyway if this
+    message is lost."""
+    outcomes = outbound_email_send_many(email_ids=email_ids)
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.result] = counts.get(outcome.result, 0) + 1
+        if outcome.result == "retry" and outcome.retry_in is not None:
+            try:
+                outbound_email_send_many_task.apply_async(
+                    args=([outcome.email_id],), countdown=outcome.retry_in, retry=False
+                )
+            except Exception as exc:
+                logger.warning("could not schedule retry of %s: %s", outcome.email_id, exc)
+    return counts
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbound_email_sweep_task() -> dict[str, int]:
+    """Re-publish due rows whose message was lost; reclaim rows of dead workers."""
+    result = outbound_email_sweep()
+    return {"reclaimed": result.reclaimed, "published": result.published}

@@ -1,0 +1,72 @@
+"""One error shape for the whole API:
+
+{"error": {"code": "signature_duplicate", "message": "…", "fields": {…}}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def _flatten_fields(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return {key: _flatten_fields(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [
+            str(item) if not isinstance(item, dict | list) else _flatten_fields(item)
+            for item in detail
+        ]  # type: ignore[return-value]
+    return [str(detail)]  # type: ignore[return-value]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        headers = {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            headers["Retry-After"] = str(int(retry_after))
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
+        )
+    if isinstance(exc, OperationalError | InterfaceError | DatabaseError):
+        # The database is down or unreachable: a clean 503, never a traceback.
+        logger.warning("database unavailable during API request: %s", exc)
+        return Response(
+            error_body("database_unavailable", "The service is briefly unavailable; retry."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten_fields(exc.detail)
+        if not isinstance(fields, dict):
+            fields = {"non_field_errors": fields}
+        names = ", ".join(sorted(fields))
+        response.data = error_body("invalid", f"Invalid input: {names}.", fields)
+    elif isinstance(exc, exceptions.APIException):
+        code = exc.get_codes()
+        response.data = error_body(code if isinstance(code, str) else "error", str(exc.detail))
+    return response

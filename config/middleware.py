@@ -1,0 +1,47 @@
+"""Turn a lost database into a clean 503 for every request, page or API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
+
+_UNAVAILABLE_HTML = (
+    "<!doctype html><html lang=en><meta charset=utf-8>"
+    "<meta name=viewport content='width=device-width,initial-scale=1'>"
+    "<title>Briefly unavailable</title>"
+    "<h1>We'll be right back</h1><p>Resolute is briefly unavailable. "
+    "Nothing you sent was lost; please try again in a minute.</p></html>"
+)
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError | DatabaseError):
+            return None
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path, exception)
+        if request.path.startswith("/api/"):
+            response: HttpResponse = JsonResponse(
+                {
+                    "error": {
+                        "code": "database_unavailable",
+                        "message": "The service is briefly unavailable; retry.",
+                        "fields": {},
+                    }
+                },
+                status=503,
+            )
+        else:
+            response = HttpResponse(_UNAVAILABLE_HTML, status=503)
+        response["Retry-After"] = "5"
+        return response

@@ -1,0 +1,118 @@
+"""factory_boy factories with sensible defaults; each test sets only what it is about."""
+
+from __future__ import annotations
+
+import factory
+from django.contrib.auth import get_user_model
+
+from campaign import models as cm
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Organisation
+
+    name = factory.Sequence(lambda n: f"Organisation {n}")
+    slug = factory.Sequence(lambda n: f"org-{n}")
+    sending_address = factory.Sequence(lambda n: f"campaigns@org{n}.example.org")
+    test_address = factory.Sequence(lambda n: f"test@org{n}.example.org")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"organiser{n}")
+    email = factory.Sequence(lambda n: f"organiser{n}@example.org")
+    is_staff = True
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Membership
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory)
+    role = cm.OrganisationRole.EDITOR
+
+
+class ResolutionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Resolution
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    procedure_reference = factory.Sequence(lambda n: f"2022/{2500 + n}(RSP)")
+    title = "Resolution on the situation in Kazakhstan"
+    subject = "the situation in Kazakhstan"
+    adopted_on = factory.Faker("date_object")
+    stage = "Text adopted by Parliament, single reading"
+    votes_for = 589
+    votes_against = 35
+    abstentions = 47
+    source_text = "…"
+    source_sha256 = factory.Sequence(lambda n: f"{n:064x}")
+
+
+class CallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Call
+
+    resolution = factory.SubFactory(ResolutionFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    addressee_as_written = "The Government of Kazakhstan"
+    addressees = factory.LazyFunction(lambda: ["Government of Kazakhstan"])
+    action = "immediately release and fully rehabilitate all political prisoners"
+    short_title = "Release all political prisoners in Kazakhstan"
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Campaign
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    call = factory.SubFactory(
+        CallFactory, resolution__organisation=factory.SelfAttribute("...organisation")
+    )
+    slug = factory.Sequence(lambda n: f"campaign-{n}")
+    title = factory.Sequence(lambda n: f"Release all political prisoners {n}")
+    summary = "The European Parliament calls on the Government of Kazakhstan to act."
+    status = cm.CampaignStatus.LIVE
+
+
+class PetitionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Petition
+
+    campaign = factory.SubFactory(CampaignFactory)
+    text = "We call on the Government of Kazakhstan to release all political prisoners."
+    goal = 1000
+    consent_text = "I agree that the organisation stores my name and e-mail for this petition."
+    consent_version = 1
+
+
+class LetterTemplateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.LetterTemplate
+
+    campaign = factory.SubFactory(CampaignFactory)
+    language = "en"
+    subject = "Please act on {{ campaign.title }}"
+    body = "{{ mep.salutation }},\n\nPlease act.\n\n{{ supporter.full_name }}"
+    targeting = factory.LazyFunction(lambda: {"supporter_country": True})
+
+
+class MepFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Mep
+
+    ep_id = factory.Sequence(lambda n: 900000 + n)
+    first_name = factory.Sequence(lambda n: f"Anna{n}")
+    last_name = factory.Sequence(lambda n: f"MEPSON{n}")
+    country_code = "DE"
+    group = "EPP"
+    gender = cm.Gender.FEMALE
+    email = factory.Sequence(lambda n: f"anna{n}.mepson@europarl.example.eu")
+    term = 10
+    in_office = True
