@@ -11,5 +11,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("advocacy.api_urls")),
+    path("api/v1/", include("advocacy.letter_api_urls")),
+    path("", include("advocacy.letter_urls")),
     path("", include("advocacy.urls")),
 ]
