@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "campaign",
     "advocacy",
 ]
@@ -243,7 +244,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
@@ -282,6 +283,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Served from our own static files: no CDN, and the CSP stays strict.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -298,3 +303,38 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- Petitions (issue #4: signing, double opt-in, consent, rate limits, retention) ----------
+# How long a confirmation link stays valid.
+SIGNATURE_CONFIRM_MAX_AGE_DAYS = env_int("SIGNATURE_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
+# Signing again while pending re-sends the confirmation at most once per this many seconds:
+# a form resubmitted in a loop must not turn Resolute into a mail cannon.
+SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(
+    "SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS", 900, minimum=0
+)
+# Unconfirmed signatures (and the personal data only they justified) are deleted after this.
+SIGNATURE_UNCONFIRMED_RETENTION_DAYS = env_int(
+    "SIGNATURE_UNCONFIRMED_RETENTION_DAYS", 14, minimum=1
+)
+SIGNATURE_PURGE_INTERVAL_SECONDS = env_int("SIGNATURE_PURGE_INTERVAL_SECONDS", 3600, minimum=60)
+# Data-export links sent by e-mail stay valid this long.
+SUPPORTER_EXPORT_MAX_AGE_HOURS = env_int("SUPPORTER_EXPORT_MAX_AGE_HOURS", 48, minimum=1)
+# Fixed-window rate limits: at most N signing attempts per window, per client IP and per
+# e-mail address. Backed by the cache (Redis); fails open when Redis is down.
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_WINDOW_SECONDS = env_int("RATELIMIT_WINDOW_SECONDS", 3600, minimum=1)
+RATELIMIT_PER_IP = env_int("RATELIMIT_PER_IP", 30, minimum=1)
+RATELIMIT_PER_EMAIL = env_int("RATELIMIT_PER_EMAIL", 5, minimum=1)
+# Benchmark clients (load generators) are exempt from the per-IP limit.
+RATELIMIT_ALLOWED_IPS = env_list("RATELIMIT_ALLOWED_IPS", [])
+# Dotted path to a callable(domain: str) -> bool that says "this domain is disposable".
+DISPOSABLE_EMAIL_CHECKER = env_str(
+    "DISPOSABLE_EMAIL_CHECKER", "advocacy.disposable.is_disposable_domain"
+)
+CELERY_EXTRA_BEAT_SCHEDULE = {
+    "signature-unconfirmed-purge": {
+        "task": "advocacy.tasks.signature_unconfirmed_purge_task",
+        "schedule": float(SIGNATURE_PURGE_INTERVAL_SECONDS),
+    },
+}
+# --- end Petitions ---------------------------------------------------------------------------
