@@ -15,7 +15,10 @@ from django.db import transaction
 from campaign.models import Membership, Organisation, OrganisationRole
 
 SEED_RESOLUTION = (
-    Path(__file__).resolve().parents[2] / "fixtures" / "resolutions" / "oeil-2022-2505-RSP.txt"
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / "resolutions"
+    / "oeil-2022-2505-RSP-kazakhstan.txt"
 )
 
 

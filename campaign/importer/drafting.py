@@ -1,0 +1,548 @@
+"""Turn one parsed call into a draft campaign: title, slug, summary, petition and letter template.
+
+Pure and deterministic (no Django, no clock, no randomness): the same resolution and call always
+give the same draft, so re-importing a resolution can be compared with what is stored, and the
+organiser reviews a stable text before publishing.
+
+The letter template is Django-template syntax restricted to ``ALLOWED_MERGE_FIELDS`` and one
+``{% if mep.vote == … %}`` ladder. Text copied from the pasted summary is defused before it is
+placed in a template, because an organiser can paste anything, and ``{{ … }}`` in a pasted
+summary must never reach the template engine as a variable (it could expose context data).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+
+from campaign.importer.parser import (
+    COUNTRY_BY_DEMONYM,
+    ParsedCall,
+    ParsedResolution,
+    mentions_country,
+)
+
+__all__ = [
+    "ALLOWED_MERGE_FIELDS",
+    "SLUG_MAX_LENGTH",
+    "TITLE_MAX_LENGTH",
+    "VOTE_VALUES",
+    "CampaignDraft",
+    "draft_campaign",
+    "format_date",
+    "format_votes",
+    "letter_template_problems",
+]
+
+ALLOWED_MERGE_FIELDS: frozenset[str] = frozenset(
+    {
+        "mep.salutation",
+        "mep.full_name",
+        "mep.last_name",
+        "mep.group",
+        "mep.country",
+        "mep.committees",
+        "mep.vote",
+        "supporter.first_name",
+        "supporter.last_name",
+        "supporter.full_name",
+        "supporter.city",
+        "supporter.country",
+        "campaign.title",
+        "resolution.title",
+        "resolution.reference",
+        "resolution.date",
+    }
+)
+# How an MEP voted on the resolution; "not_an_mep" means they were not a Member at the time.
+VOTE_VALUES: tuple[str, ...] = ("for", "against", "abstention", "did_not_vote", "not_an_mep")
+
+TITLE_MAX_LENGTH = 80
+_TITLE_SOURCE_CHARS = 400
+SLUG_MAX_LENGTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignDraft:
+    """A campaign as first proposed to the organiser; every field is plain text they can edit.
+
+    ``letter_subject`` and ``letter_body`` are templates using only ``ALLOWED_MERGE_FIELDS``.
+    """
+
+    title: str
+    slug: str
+    summary: str
+    petition_text: str
+    letter_subject: str
+    letter_body: str
+
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def format_date(day: date) -> str:
+    """'20 January 2022' — English month names regardless of the server's locale."""
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def format_votes(resolution: ParsedResolution) -> str | None:
+    """'589 votes to 35, with 47 abstentions', or None when the figures are unknown."""
+    if resolution.votes_for is None or resolution.votes_against is None:
+        return None
+    text = f"{_plural(resolution.votes_for, 'vote')} to {resolution.votes_against}"
+    if resolution.abstentions is not None:
+        text += f", with {_plural(resolution.abstentions, 'abstention')}"
+    return text
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Addressees as prose
+# ---------------------------------------------------------------------------------------------
+
+_PERSON_TITLES_RE = re.compile(
+    r"^(?:Prime Minister|Vice-President|President|Crown Prince|King|Queen|Emir|Sheikh|Sultan"
+    r"|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
+    r"|Commissioner|Mr|Mrs|Ms|Dr) [A-Z]"
+)
+_COUNTRIES = frozenset(COUNTRY_BY_DEMONYM.values())
+# Country names that are written with "the".
+_COUNTRIES_WITH_ARTICLE = frozenset(
+    {"United States", "United Kingdom", "Netherlands", "Philippines", "United Arab Emirates",
+     "Democratic Republic of the Congo", "Czech Republic"}
+)  # fmt: skip
+
+
+def _with_article(name: str) -> str:
+    """'Government of Kazakhstan' -> 'the Government of Kazakhstan'; people and states keep none."""
+    if _PERSON_TITLES_RE.match(name) and not re.match(r"^President of ", name):
+        return name
+    if name in _COUNTRIES and name not in _COUNTRIES_WITH_ARTICLE:
+        return name
+    if name[:1].islower() and name.split(" ", 1)[0] in ("all", "those", "every", "each"):
+        return name
+    return f"the {name}"
+
+
+def _join(names: list[str]) -> str:
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _addressee_prose(call: ParsedCall) -> str:
+    """Who is asked, as a phrase: 'the Government of Kazakhstan', or '' when nobody is named."""
+    if call.addressees:
+        return _join([_with_article(name) for name in call.addressees])
+    if call.has_explicit_addressee and call.addressee_as_written:
+        return call.addressee_as_written
+    return ""
+
+
+def _infinitive(action: str) -> str:
+    """'release …' -> 'to release …'; 'not to lift …' stays as it is."""
+    return action if action.lower().startswith("not to ") else f"to {action}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Title
+# ---------------------------------------------------------------------------------------------
+
+_NOT_ADVERBS = frozenset(
+    {"apply", "supply", "comply", "rely", "reply", "multiply", "ally", "rally", "fly", "tally",
+     "family", "italy", "july", "early", "only", "holy", "assembly", "jointly"}
+)  # fmt: skip
+_LEADING_PHRASES_RE = re.compile(
+    r"^(?:to|also|further|without delay|as a matter of (?:urgency|priority)|as soon as possible"
+    r"|at last|once and for all|in particular)\b,? ?",
+    re.IGNORECASE,
+)
+# Asides that only add urgency: "present, without delay, a proposal" -> "present a proposal".
+_ASIDES_RE = re.compile(
+    r",? (?:without (?:further )?delay|as a matter of (?:urgency|priority)|as soon as possible"
+    r"|once and for all|inter alia|in particular|where appropriate|if necessary),(?= )",
+    re.IGNORECASE,
+)
+_CLAUSE_MARKERS = (
+    ", ", "; ", ": ", " until ", " unless ", " in order to ", " so as to ", " so that ",
+    " in line with ", " in accordance with ", " on the basis of ", " with a view to ",
+    " as well as ", " including ", " in particular ", " notably ", " and to ", " while ",
+    " whereas ", " without delay", " as soon as possible", " by means of ", " pending ",
+)  # fmt: skip
+_PREPOSITIONS = frozenset(
+    {"on", "of", "for", "against", "under", "with", "in", "by", "from", "at", "into", "between",
+     "until", "without", "within", "through", "towards", "to", "over", "about", "among", "during",
+     "as"}
+)  # fmt: skip
+# Nouns that take "to" ("an end to trials", "access to lawyers"): that "to" is not a purpose.
+_NOUNS_BEFORE_TO = frozenset(
+    {"end", "access", "support", "assistance", "return", "right", "rights", "visit", "visits",
+     "contribution", "commitment", "threat", "threats", "respect", "attention", "aid", "help",
+     "transfer", "transfers", "exports", "sales", "harm", "damage", "response", "solution",
+     "way", "path", "road", "alternative", "exception", "amendments", "changes", "reference"}
+)  # fmt: skip
+# Fixed expressions a title must not be cut inside ("the annual rule | of law dialogue").
+_FIXED_EXPRESSIONS_RE = re.compile(
+    r"\b(?:rule of law|freedom of (?:expression|assembly|association|religion|movement"
+    r"|the press|the media|speech|thought)|state of emergency|deprivation of liberty"
+    r"|prisoners? of conscience|right to (?:life|asylum|protest|vote|a fair trial)"
+    r"|human rights defenders?)\b",
+    re.IGNORECASE,
+)
+_GLUE = "\u00a0"
+# "the immediate and unconditional release" -> "the release": the demand, not its urgency.
+_URGENCY_ADJECTIVES_RE = re.compile(
+    r"\bthe (?:(?:immediate|unconditional|urgent|swift|prompt|full|speedy)(?:,? and |, | ))+",
+    re.IGNORECASE,
+)
+_TRAILING_STOPWORDS = _PREPOSITIONS | frozenset(
+    {"and", "or", "the", "a", "an", "its", "their", "his", "her", "that", "which", "who", "all",
+     "any", "as", "not", "this", "these", "those", "such", "both"}
+)  # fmt: skip
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "all", "its", "their", "his", "her", "this", "these", "those", "that",
+     "any", "every", "each", "both", "such", "our", "other"}
+)  # fmt: skip
+
+
+def _drop_leading_adverbs(text: str) -> str:
+    """'immediately and unconditionally release …' -> 'release …'."""
+    while True:
+        stripped = _LEADING_PHRASES_RE.sub("", text)
+        first, _, rest = stripped.partition(" ")
+        word = first.lower().rstrip(",")
+        if rest and len(word) > 4 and word.endswith("ly") and word not in _NOT_ADVERBS:
+            stripped = re.sub(r"^(?:and|or|but),? ", "", rest)
+        if stripped == text:
+            return text
+        text = stripped
+
+
+def _one_verb(text: str) -> str:
+    """'release and fully rehabilitate all political prisoners' -> 'release all political
+    prisoners': a campaign title names one act."""
+    match = re.match(r"^([a-z][\w-]*) and (?:[a-z]+ly )?([a-z][\w-]*) (.+)$", text)
+    if match is None or match.group(2) in _DETERMINERS or match.group(1) in _DETERMINERS:
+        return text
+    return f"{match.group(1)} {match.group(3)}"
+
+
+def _words(text: str) -> list[str]:
+    return text.split(" ")
+
+
+def _strip_trailing_stopwords(text: str) -> str:
+    words = _words(text.rstrip(" ,;:."))
+    while len(words) > 1 and words[-1].lower().strip(",;:") in _TRAILING_STOPWORDS:
+        words.pop()
+    return " ".join(words).rstrip(" ,;:.")
+
+
+def _cut_at_first_clause(text: str) -> str:
+    """Keep the main clause: cut at the first comma, "until", "in line with", … ."""
+    cut = len(text)
+    for marker in _CLAUSE_MARKERS:
+        position = text.find(marker)
+        while position != -1 and len(_words(text[:position])) < 2:
+            position = text.find(marker, position + 1)
+        if position != -1:
+            cut = min(cut, position)
+    return text[:cut]
+
+
+def _cut_at_purpose(text: str) -> str:
+    """'revise the law X to guarantee Y' -> 'revise the law X' (the purpose is not the act)."""
+    for match in re.finditer(r" to ([a-z][\w-]*)", text):
+        before = _words(text[: match.start()])
+        if (
+            len(before) >= 3
+            and match.group(1) not in _DETERMINERS
+            and before[-1].lower() not in _NOUNS_BEFORE_TO
+        ):
+            return text[: match.start()]
+    return text
+
+
+def _cut_at_and(text: str) -> str:
+    """'drop charges and put an end to …' -> 'drop charges', but not 'the immediate and …'."""
+    for match in re.finditer(r" and ", text):
+        before = _words(text[: match.start()])
+        if len(before) >= 3 and before[-2].lower() not in _DETERMINERS:
+            return text[: match.start()]
+    return text
+
+
+def _cut_to_length(text: str, limit: int) -> str:
+    """Longest prefix within ``limit`` ending before a preposition, else at a word boundary."""
+    words = _words(text)
+    best_before_preposition = ""
+    best_any = words[0][:limit]
+    for count in range(1, len(words)):
+        prefix = " ".join(words[:count])
+        if len(prefix) > limit:
+            break
+        best_any = prefix
+        if count >= 3 and words[count].lower() in _PREPOSITIONS:
+            best_before_preposition = prefix
+    return best_before_preposition or best_any
+
+
+def _shorten(text: str, limit: int, *, verb_phrase: bool) -> str:
+    """Keep the main clause, then cut at the purpose "to", at "and", at a preposition, at a word.
+
+    The "to"/"and" cuts only make sense for a verb phrase ("revise the law … to guarantee …");
+    in a noun phrase ("an end to trials", "the immediate and unconditional release") they would
+    cut the demand in half.
+    """
+    text = _FIXED_EXPRESSIONS_RE.sub(lambda m: m.group(0).replace(" ", _GLUE), text)
+    text = _strip_trailing_stopwords(_cut_at_first_clause(text))
+    cuts = (_cut_at_purpose, _cut_at_and) if verb_phrase else ()
+    for cut in cuts:
+        if len(text) <= limit:
+            break
+        text = _strip_trailing_stopwords(cut(text))
+    if len(text) > limit:
+        text = _strip_trailing_stopwords(_cut_to_length(text, limit))
+    return text.replace(_GLUE, " ")
+
+
+def _capitalise(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _title(*, resolution: ParsedResolution, call: ParsedCall) -> str:
+    # A title needs the first few words only; the bound keeps every step below cheap.
+    action = " ".join(call.action[:_TITLE_SOURCE_CHARS].split())
+    negated = action.lower().startswith("not to ")
+    if negated:
+        action = action[len("not to ") :]
+    action = _drop_leading_adverbs(_ASIDES_RE.sub("", action))
+    if call.has_explicit_addressee:
+        action = _one_verb(action)
+        full = f"Do not {action}" if negated else _capitalise(action)
+    elif action.lower().startswith("that "):
+        full = f"Demand {action}"
+    else:
+        full = f"Demand {_URGENCY_ADJECTIVES_RE.sub('the ', action)}"
+    full = full.strip() or "Act on the European Parliament's resolution"
+    verb_phrase = call.has_explicit_addressee
+
+    title = _shorten(full, TITLE_MAX_LENGTH, verb_phrase=verb_phrase)
+    country = resolution.country
+    if country is not None and not mentions_country(title, country):
+        # Supporters browse campaigns from many resolutions: say where, even at some detail.
+        suffix = f" in {country}"
+        title = _shorten(full, TITLE_MAX_LENGTH - len(suffix), verb_phrase=verb_phrase) + suffix
+    return _capitalise(title)
+
+
+def _slug(title: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(slug) > SLUG_MAX_LENGTH:
+        cut = slug[: SLUG_MAX_LENGTH + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:SLUG_MAX_LENGTH]
+        slug = slug[:SLUG_MAX_LENGTH].strip("-")
+    return slug or "campaign"
+
+
+# ---------------------------------------------------------------------------------------------
+# Texts
+# ---------------------------------------------------------------------------------------------
+
+
+def _resolution_phrase(resolution: ParsedResolution) -> str:
+    """'its resolution on the situation in Kazakhstan (2022/2505(RSP)) of 20 January 2022'."""
+    phrase = "its resolution"
+    if resolution.subject:
+        phrase += f" on {resolution.subject}"
+    elif resolution.title:
+        phrase += f' "{resolution.title}"'
+    if resolution.procedure_reference:
+        phrase += f" ({resolution.procedure_reference})"
+    if resolution.adopted_on is not None:
+        phrase += f" of {format_date(resolution.adopted_on)}"
+    return phrase
+
+
+def _what_parliament_asked(call: ParsedCall, *, quoted: bool) -> str:
+    """'called on the Government of Kazakhstan to "release …"' (the action verbatim)."""
+    action = call.action.rstrip(" .;")
+    addressee = _addressee_prose(call)
+    if addressee:
+        if quoted:
+            if action.lower().startswith("not to "):
+                return f'called on {addressee} "{action}"'
+            return f'called on {addressee} to "{action}"'
+        return f"called on {addressee} {_infinitive(action)}"
+    verb = "demanded" if action.lower().startswith("that ") else "called for"
+    return f'{verb} "{action}"' if quoted else f"{verb} {action}"
+
+
+def _summary(*, resolution: ParsedResolution, call: ParsedCall) -> str:
+    first = (
+        f"In {_resolution_phrase(resolution)}, the European Parliament "
+        f"{_what_parliament_asked(call, quoted=False)}."
+    )
+    addressee = _addressee_prose(call)
+    if addressee:
+        second = f"This campaign asks {addressee} to act on that call."
+    else:
+        second = "This campaign asks those with the power to act to make it happen."
+    return _capitalise(f"{first} {second}")
+
+
+def _petition_text(*, resolution: ParsedResolution, call: ParsedCall) -> str:
+    addressee = _addressee_prose(call)
+    action = call.action.rstrip(" .;")
+    if addressee:
+        opening = f"We, the undersigned, call on {addressee} {_infinitive(action)}."
+    elif action.lower().startswith("that "):
+        opening = f"We, the undersigned, join the European Parliament in demanding {action}."
+    else:
+        opening = f"We, the undersigned, join the European Parliament in calling for {action}."
+
+    citation = "The European Parliament"
+    if resolution.title:
+        citation += f' made this call in its "{resolution.title}"'
+    else:
+        citation += " made this call in a resolution"
+    if resolution.procedure_reference:
+        citation += f" ({resolution.procedure_reference})"
+    adopted = []
+    if resolution.adopted_on is not None:
+        adopted.append(f"on {format_date(resolution.adopted_on)}")
+    votes = format_votes(resolution)
+    if votes is not None:
+        adopted.append(f"by {votes}")
+    if adopted:
+        citation += f", adopted {' '.join(adopted)}"
+    citation += f". Parliament {_what_parliament_asked(call, quoted=True)}."
+    return f"{opening}\n\n{citation}"
+
+
+# A pasted summary must not smuggle template syntax into the letter: "{{", "{%" and "{#" are
+# broken up so Django's lexer sees plain text.
+_TEMPLATE_OPENER_RE = re.compile(r"\{(?=[{%#])")
+
+
+def _template_safe(text: str) -> str:
+    return _TEMPLATE_OPENER_RE.sub("{ ", text)
+
+
+def _letter_subject(call: ParsedCall) -> str:
+    addressee = _addressee_prose(call)
+    if addressee:
+        return f"Please press {_template_safe(addressee)} to act: {{{{ campaign.title }}}}"
+    return "Please act: {{ campaign.title }}"
+
+
+def _letter_body(*, call: ParsedCall) -> str:
+    addressee = _template_safe(_addressee_prose(call))
+    asked = _template_safe(_what_parliament_asked(call, quoted=False))
+    if addressee:
+        press = f"to press {addressee} to act on it"
+        follow_up = f"raise it with {addressee} and ask what has been done"
+    else:
+        press = "to use your position to see that it is acted on"
+        follow_up = "raise it with the Commission, the Council and the governments concerned"
+    vote_paragraph = (
+        '{% if mep.vote == "for" %}'
+        f"Thank you for voting for this resolution. I ask you to keep up the pressure: please "
+        f"{follow_up}, so that Parliament's call is not left on paper."
+        '{% elif mep.vote == "against" %}'
+        f"You voted against this resolution. I ask you to reconsider and to act now: its call "
+        f"deserves your support, and I ask you {press}."
+        '{% elif mep.vote == "abstention" %}'
+        f"You abstained in the vote on this resolution. I ask you to act now and {press}."
+        "{% else %}"
+        f"As my representative in the European Parliament, I ask you {press}."
+        "{% endif %}"
+    )
+    return (
+        "{{ mep.salutation }},\n\n"
+        "I am writing to you as a citizen from {{ supporter.country }} about the European "
+        'Parliament\'s "{{ resolution.title }}" ({{ resolution.reference }}), adopted on '
+        "{{ resolution.date }}. In it, Parliament "
+        f"{asked}.\n\n"
+        f"{vote_paragraph}\n\n"
+        "Thank you for your time and for your reply.\n\n"
+        "Yours sincerely,\n\n"
+        "{{ supporter.full_name }}\n"
+        "{{ supporter.city }}, {{ supporter.country }}\n"
+    )
+
+
+def draft_campaign(*, resolution: ParsedResolution, call: ParsedCall) -> CampaignDraft:
+    """Propose a campaign for one call of a parsed resolution. Pure and deterministic."""
+    title = _title(resolution=resolution, call=call)
+    return CampaignDraft(
+        title=title,
+        slug=_slug(title),
+        summary=_summary(resolution=resolution, call=call),
+        petition_text=_petition_text(resolution=resolution, call=call),
+        letter_subject=_letter_subject(call),
+        letter_body=_letter_body(call=call),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Template checking (for drafts and for the organiser's edits)
+# ---------------------------------------------------------------------------------------------
+
+# Django's own lexer pattern: tags never span lines.
+_TEMPLATE_TOKEN_RE = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|\{#.*?#\}")
+_VOTE_CONDITION_RE = re.compile(r'^(?P<keyword>if|elif) mep\.vote == "(?P<value>[a-z_]+)"$')
+
+
+def letter_template_problems(template: str) -> list[str]:
+    """List what makes ``template`` unacceptable as a letter template ([] when it is fine).
+
+    Allowed: ``{{ name }}`` for names in ``ALLOWED_MERGE_FIELDS`` (no filters), and
+    ``{% if mep.vote == "…" %}`` / ``{% elif … %}`` / ``{% else %}`` / ``{% endif %}`` with values
+    from ``VOTE_VALUES``, properly nested. Anything else (filters, other tags, comments) is
+    refused, because organisers edit these templates and the engine must never run more.
+    """
+    problems: list[str] = []
+    depth = 0
+    for token in _TEMPLATE_TOKEN_RE.finditer(template):
+        raw = token.group(0)
+        inner = raw[2:-2].strip()
+        if raw.startswith("{{"):
+            if inner not in ALLOWED_MERGE_FIELDS:
+                problems.append(f"unknown merge field {raw}")
+        elif raw.startswith("{#"):
+            problems.append(f"comments are not allowed: {raw}")
+        else:
+            condition = _VOTE_CONDITION_RE.match(inner)
+            if condition is not None:
+                if condition.group("value") not in VOTE_VALUES:
+                    problems.append(f"unknown vote value in {raw}")
+                if condition.group("keyword") == "if":
+                    depth += 1
+                elif depth == 0:
+                    problems.append(f"{raw} outside an if block")
+            elif inner == "else":
+                if depth == 0:
+                    problems.append(f"{raw} outside an if block")
+            elif inner == "endif":
+                if depth == 0:
+                    problems.append(f"{raw} without a matching if")
+                else:
+                    depth -= 1
+            else:
+                problems.append(f"tag not allowed: {raw}")
+    if depth:
+        problems.append("an {% if %} block is not closed with {% endif %}")
+    leftover = _TEMPLATE_TOKEN_RE.sub("", template)
+    if re.search(r"\{[{%#]|[}%#]\}", leftover):
+        problems.append("unbalanced template delimiters")
+    return problems

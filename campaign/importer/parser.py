@@ -1,0 +1,1154 @@
+"""Parse a European Parliament Legislative Observatory (OEIL) summary into its calls.
+
+Pure Python on purpose: no Django, no database. The importer service feeds it the text an
+organiser pasted and stores what comes back, so this module can be tested (and fuzzed) in
+milliseconds and reused by a management command or a preview API alike.
+
+Two promises hold for every ``str`` input:
+
+* ``parse_oeil_summary`` never raises; whatever it cannot read becomes a line in ``warnings``.
+* It runs in roughly linear time. Every regular expression here is anchored on literal words or
+  has bounded repetitions, and look-backs only ever inspect a short window, because organisers
+  paste anything (a whole web page, a PDF dump) and one catastrophic backtrack would hang a
+  web worker.
+
+The parser is deliberately conservative about what a *call* is: only what Parliament itself
+called on / urged / asked / invited someone to do ("Parliament called on X to …",
+"X is urged to …", "Parliament called for …"). Condemnations, concerns, welcomes and
+background stay context, because each call becomes a campaign that an organiser must review,
+and a false call costs more of their time than a missed one they can add by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+__all__ = [
+    "CALL_KINDS",
+    "COUNTRY_BY_DEMONYM",
+    "CallKind",
+    "ParsedCall",
+    "ParsedResolution",
+    "find_country",
+    "mentions_country",
+    "normalise_addressees",
+    "parse_oeil_summary",
+]
+
+CallKind = Literal["demand", "investigation", "financing", "sanctions", "other"]
+CALL_KINDS: tuple[CallKind, ...] = ("demand", "investigation", "financing", "sanctions", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCall:
+    """One thing the resolution asks someone to do.
+
+    ``addressee_as_written`` is the text as it stands in the summary ("He", "the Kazakh
+    government"); ``addressees`` are the normalised targets, with pronouns resolved to the
+    actor named just before ("President Tokayev"). ``action`` is the demanded action without a
+    leading "to" ("immediately release …"), or "not to …" for a negative call; for
+    "Parliament called for X" it is "X" and ``has_explicit_addressee`` is False.
+    ``source_sentence`` is the sentence or bullet it came from, for the organiser's preview.
+    """
+
+    position: int
+    addressee_as_written: str
+    addressees: tuple[str, ...]
+    action: str
+    kind: CallKind
+    source_sentence: str
+    has_explicit_addressee: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedResolution:
+    """What could be read from one OEIL summary.
+
+    Unknown metadata is ``None`` (``title`` is ``""``) and explained in ``warnings``.
+    ``country`` is the country the resolution is about when its subject names one; the
+    drafting step uses it to say where a call applies ("… in Kazakhstan").
+    """
+
+    title: str
+    procedure_reference: str | None
+    adopted_on: date | None
+    stage: str | None
+    votes_for: int | None
+    votes_against: int | None
+    abstentions: int | None
+    subject: str | None
+    country: str | None
+    context: tuple[str, ...]
+    calls: tuple[ParsedCall, ...]
+    warnings: tuple[str, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# Countries and demonyms
+# ---------------------------------------------------------------------------------------------
+
+# Adjectives used in OEIL summaries for national authorities ("the Kazakh government"). The
+# table maps each to the country name used in the "Government of <country>" form, so the same
+# target pasted two ways becomes one addressee. Common countries only; anything missing just
+# stays as written.
+COUNTRY_BY_DEMONYM: dict[str, str] = {
+    "Afghan": "Afghanistan",
+    "Albanian": "Albania",
+    "Algerian": "Algeria",
+    "American": "United States",
+    "Angolan": "Angola",
+    "Argentine": "Argentina",
+    "Argentinian": "Argentina",
+    "Armenian": "Armenia",
+    "Austrian": "Austria",
+    "Azerbaijani": "Azerbaijan",
+    "Bahraini": "Bahrain",
+    "Bangladeshi": "Bangladesh",
+    "Belarusian": "Belarus",
+    "Belarussian": "Belarus",
+    "Belgian": "Belgium",
+    "Bolivian": "Bolivia",
+    "Bosnian": "Bosnia and Herzegovina",
+    "Brazilian": "Brazil",
+    "British": "United Kingdom",
+    "Bulgarian": "Bulgaria",
+    "Burkinabe": "Burkina Faso",
+    "Burmese": "Myanmar",
+    "Burundian": "Burundi",
+    "Cambodian": "Cambodia",
+    "Cameroonian": "Cameroon",
+    "Chadian": "Chad",
+    "Chilean": "Chile",
+    "Chinese": "China",
+    "Colombian": "Colombia",
+    "Congolese": "Democratic Republic of the Congo",
+    "Croatian": "Croatia",
+    "Cuban": "Cuba",
+    "Cypriot": "Cyprus",
+    "Czech": "Czechia",
+    "Danish": "Denmark",
+    "Dutch": "Netherlands",
+    "Ecuadorian": "Ecuador",
+    "Egyptian": "Egypt",
+    "Emirati": "United Arab Emirates",
+    "Eritrean": "Eritrea",
+    "Estonian": "Estonia",
+    "Ethiopian": "Ethiopia",
+    "Finnish": "Finland",
+    "French": "France",
+    "Georgian": "Georgia",
+    "German": "Germany",
+    "Ghanaian": "Ghana",
+    "Greek": "Greece",
+    "Guatemalan": "Guatemala",
+    "Guinean": "Guinea",
+    "Haitian": "Haiti",
+    "Honduran": "Honduras",
+    "Hungarian": "Hungary",
+    "Indian": "India",
+    "Indonesian": "Indonesia",
+    "Iranian": "Iran",
+    "Iraqi": "Iraq",
+    "Irish": "Ireland",
+    "Israeli": "Israel",
+    "Italian": "Italy",
+    "Jordanian": "Jordan",
+    "Kazakh": "Kazakhstan",
+    "Kazakhstani": "Kazakhstan",
+    "Kenyan": "Kenya",
+    "Kosovar": "Kosovo",
+    "Kuwaiti": "Kuwait",
+    "Kyrgyz": "Kyrgyzstan",
+    "Latvian": "Latvia",
+    "Lebanese": "Lebanon",
+    "Libyan": "Libya",
+    "Lithuanian": "Lithuania",
+    "Malaysian": "Malaysia",
+    "Malian": "Mali",
+    "Maltese": "Malta",
+    "Mauritanian": "Mauritania",
+    "Mexican": "Mexico",
+    "Moldovan": "Moldova",
+    "Montenegrin": "Montenegro",
+    "Moroccan": "Morocco",
+    "Mozambican": "Mozambique",
+    "Nepalese": "Nepal",
+    "Nicaraguan": "Nicaragua",
+    "Nigerian": "Nigeria",
+    "Nigerien": "Niger",
+    "North Korean": "North Korea",
+    "Omani": "Oman",
+    "Pakistani": "Pakistan",
+    "Palestinian": "Palestine",
+    "Peruvian": "Peru",
+    "Philippine": "Philippines",
+    "Polish": "Poland",
+    "Portuguese": "Portugal",
+    "Qatari": "Qatar",
+    "Romanian": "Romania",
+    "Russian": "Russia",
+    "Rwandan": "Rwanda",
+    "Salvadoran": "El Salvador",
+    "Saudi": "Saudi Arabia",
+    "Serbian": "Serbia",
+    "Slovak": "Slovakia",
+    "Slovenian": "Slovenia",
+    "Somali": "Somalia",
+    "South African": "South Africa",
+    "South Sudanese": "South Sudan",
+    "Spanish": "Spain",
+    "Sri Lankan": "Sri Lanka",
+    "Sudanese": "Sudan",
+    "Swedish": "Sweden",
+    "Syrian": "Syria",
+    "Tajik": "Tajikistan",
+    "Tanzanian": "Tanzania",
+    "Thai": "Thailand",
+    "Tunisian": "Tunisia",
+    "Turkish": "Turkey",
+    "Turkmen": "Turkmenistan",
+    "Ugandan": "Uganda",
+    "Ukrainian": "Ukraine",
+    "Uzbek": "Uzbekistan",
+    "Venezuelan": "Venezuela",
+    "Vietnamese": "Vietnam",
+    "Yemeni": "Yemen",
+    "Zimbabwean": "Zimbabwe",
+}
+
+_EXTRA_COUNTRIES = (
+    "Burkina Faso",
+    "Hong Kong",
+    "Myanmar",
+    "Trinidad and Tobago",
+    "Türkiye",
+    "Western Sahara",
+)
+_COUNTRIES: frozenset[str] = frozenset(COUNTRY_BY_DEMONYM.values()) | frozenset(_EXTRA_COUNTRIES)
+
+
+def _alternation(words: frozenset[str] | set[str]) -> str:
+    # Longest first, so "South Sudan" wins over "Sudan" in the alternation.
+    return "|".join(re.escape(word) for word in sorted(words, key=lambda w: (-len(w), w)))
+
+
+# Demonyms may be plural nouns ("Belarusians fleeing repression").
+_COUNTRY_OR_DEMONYM_RE = re.compile(
+    r"(?<![\w-])(" + _alternation(_COUNTRIES | set(COUNTRY_BY_DEMONYM)) + r")s?(?![\w-])"
+)
+
+
+def find_country(text: str) -> str | None:
+    """Return the first country named in ``text`` (directly or by its demonym), if any."""
+    match = _COUNTRY_OR_DEMONYM_RE.search(text)
+    if match is None:
+        return None
+    found = match.group(1)
+    return COUNTRY_BY_DEMONYM.get(found, found)
+
+
+def mentions_country(text: str, country: str) -> bool:
+    """True when ``text`` names ``country`` itself or by one of its demonyms."""
+    return any(
+        COUNTRY_BY_DEMONYM.get(match.group(1), match.group(1)) == country
+        for match in _COUNTRY_OR_DEMONYM_RE.finditer(text)
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Text normalisation
+# ---------------------------------------------------------------------------------------------
+
+# Pasted text arrives from browsers, Word and PDF viewers: odd spaces, curly quotes and
+# zero-width characters would otherwise defeat every pattern below.
+_TRANSLATION = str.maketrans(
+    {
+        **dict.fromkeys(
+            "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+            "\u202f\u205f\u3000\t",
+            " ",
+        ),
+        **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+    }
+)
+_SPACES_RE = re.compile(r" {2,}")
+
+
+def _normalise_text(text: str) -> list[str]:
+    """Return the text's lines with spacing and quotes normalised (splitlines handles CRLF)."""
+    translated = text.translate(_TRANSLATION)
+    return [_SPACES_RE.sub(" ", line).strip() for line in translated.splitlines()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metadata
+# ---------------------------------------------------------------------------------------------
+
+_REFERENCE_PATTERN = r"[0-9]{4}/[0-9]{4} ?\([A-Za-z]{3}\)"
+_REFERENCE_RE = re.compile(r"(?<![0-9])(" + _REFERENCE_PATTERN + r")")
+_DATE_PATTERN = r"[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{4}"
+_METADATA_RE = re.compile(
+    r"(?P<reference>"
+    + _REFERENCE_PATTERN
+    + r") ?[-\u2013\u2014:|]? ?(?P<date>"
+    + _DATE_PATTERN
+    + r")(?: ?[-\u2013\u2014:|] ?(?P<stage>.{0,200}))?"
+)
+_NUMBER = r"[0-9]{1,3}(?:[ ,.][0-9]{3})+(?![0-9])|[0-9]{1,7}"
+_VOTES_RE = re.compile(
+    r"\badopted by (?P<for>"
+    + _NUMBER
+    + r") votes? (?:in favou?r )?(?:to|against) (?P<against>"
+    + _NUMBER
+    + r")(?: votes?)?(?:,? (?:with|and) (?P<abstentions>"
+    + _NUMBER
+    + r"|no|zero) abstentions?)?",
+    re.IGNORECASE,
+)
+_VOTES_LONG_RE = re.compile(
+    r"\bby (?P<for>"
+    + _NUMBER
+    + r") votes? in favou?r,? (?P<against>"
+    + _NUMBER
+    + r") (?:votes? )?against,? (?:and|with) (?P<abstentions>"
+    + _NUMBER
+    + r"|no|zero) abstentions?",
+    re.IGNORECASE,
+)
+_SUBJECT_IN_SENTENCE_RE = re.compile(
+    r"\b(?:a|the|its) (?:(?:joint|non-legislative|legislative) )?resolution "
+    r"(?:on|concerning|regarding) (?P<subject>[^.]{1,300})",
+    re.IGNORECASE,
+)
+_SUBJECT_IN_TITLE_RE = re.compile(
+    r"^(?:(?:the )?european parliament )?resolution(?: of [0-9]{1,2} [A-Za-z]{3,9} [0-9]{4})?"
+    r" (?:on|concerning|regarding) (?P<subject>.{1,300})$",
+    re.IGNORECASE,
+)
+
+
+def _parse_int(number: str) -> int:
+    if number.lower() in ("no", "zero"):
+        return 0
+    return int(re.sub(r"[ ,.]", "", number))
+
+
+def _parse_date(day_month_year: str) -> date | None:
+    day, month, year = re.split(r"[/.]", day_month_year)
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        return None
+
+
+def _clean_reference(reference: str) -> str:
+    return reference.replace(" ", "").upper()
+
+
+def _looks_like_title(line: str) -> bool:
+    if len(line) > 300 or _METADATA_RE.search(line) or _VOTES_RE.search(line):
+        return False
+    if _BULLET_RE.match(line):
+        return False
+    if re.match(r"(?:the )?(?:european parliament )?resolution\b", line, re.IGNORECASE):
+        return True
+    # A first line that is a full sentence is the summary itself, not a title.
+    return not line.endswith((".", ":", ";"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocks and sentences
+# ---------------------------------------------------------------------------------------------
+
+# "-", "–", "—", "•", "*", "·", "▪", "◦" bullets, and "(a)", "a)", "(iv)" enumerations.
+_BULLET_RE = re.compile(
+    r"^(?:[-*](?: |$)|[\u2013\u2014\u2022\u00b7\u25aa\u25e6\u2023\u2043] ?"
+    r"|\(?(?:[a-z]|[ivx]{1,5})\) )"
+)
+
+
+@dataclass(slots=True)
+class _Block:
+    is_bullet: bool
+    # Lines are collected and joined once: growing one string line by line is quadratic.
+    parts: list[str]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.parts)
+
+
+def _blocks(lines: list[str]) -> list[tuple[bool, str]]:
+    """Group lines into paragraphs and bullets; a wrapped bullet keeps its continuation lines."""
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for line in lines:
+        if not line:
+            current = None
+            continue
+        bullet = _BULLET_RE.match(line)
+        if bullet is not None:
+            current = _Block(is_bullet=True, parts=[line[bullet.end() :].strip()])
+            blocks.append(current)
+        elif current is not None:
+            current.parts.append(line)
+        else:
+            current = _Block(is_bullet=False, parts=[line.lstrip("#").strip()])
+            blocks.append(current)
+    return [(block.is_bullet, block.text) for block in blocks]
+
+
+_SENTENCE_BREAK_RE = re.compile(r"[.!?][\"')\]]* +(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "prof", "no", "nos", "art", "arts", "e.g", "i.e", "st", "gen",
+     "vs", "cf", "para", "paras", "p", "pp", "vol", "jr", "sr", "u.s", "u.k", "inc", "ltd",
+     "co", "ca", "approx", "op", "cit"}
+)  # fmt: skip
+
+
+def _split_sentences(text: str) -> list[str]:
+    sentences: list[str] = []
+    start = 0
+    for match in _SENTENCE_BREAK_RE.finditer(text):
+        # Only the few characters before the full stop matter, which keeps this linear.
+        words = text[max(start, match.start() - 12) : match.start()].split()
+        previous = words[-1].lower() if words else ""
+        if previous in _ABBREVIATIONS or (len(previous) == 1 and previous.isalpha()):
+            continue
+        end = match.end()
+        sentences.append(text[start:end].strip())
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return [sentence for sentence in sentences if sentence]
+
+
+# ---------------------------------------------------------------------------------------------
+# Addressees
+# ---------------------------------------------------------------------------------------------
+
+# Names that contain " and " and must not be split into two addressees.
+_PROTECTED_NAMES_RE = re.compile(
+    r"Reconstruction and Development|Security and Co-?operation|Co-?operation and Development"
+    r"|Foreign Affairs and Security Policy|Bosnia and Herzegovina|Trinidad and Tobago"
+    r"|Antigua and Barbuda|Saint Kitts and Nevis|Saint Vincent and the Grenadines"
+    r"|Sao Tome and Principe|São Tomé and Príncipe|Heard Island and McDonald Islands"
+    r"|Justice and Home Affairs|Trade and Development|Science and Technology"
+    r"|Peace and Security|Human Rights and Democracy",
+    re.IGNORECASE,
+)
+_AND_PLACEHOLDER = "\x00"
+_LIST_SEPARATOR_RE = re.compile(
+    r",? (?:including|in particular|notably|especially|such as|as well as|along with|"
+    r"together with) ",
+    re.IGNORECASE,
+)
+_PARENTHESIS_RE = re.compile(r"\([^()]{0,200}\)")
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "its", "their", "his", "her", "all", "both", "other", "these", "those",
+     "this", "that", "each", "every", "any", "relevant", "our"}
+)  # fmt: skip
+_LEADING_DETERMINER_RE = re.compile(r"^(?:the|its|their|his|her|our) ", re.IGNORECASE)
+_LEADING_CONJUNCTION_RE = re.compile(r"^(?:and|or|also|and also|but also) ", re.IGNORECASE)
+_ROLES = {
+    "government": "Government",
+    "authorities": "Authorities",
+    "parliament": "Parliament",
+    "president": "President",
+    "prime minister": "Prime Minister",
+    "regime": "Regime",
+    "judiciary": "Judiciary",
+    "security forces": "Security forces",
+    "police": "Police",
+    "army": "Army",
+    "armed forces": "Armed forces",
+    "courts": "Courts",
+    "leadership": "Leadership",
+    "junta": "Junta",
+}
+_ROLE_PATTERN = _alternation(set(_ROLES))
+_DEMONYM_ROLE_RE = re.compile(
+    r"^(?P<place>[A-Z][\w-]*(?: [A-Z][\w-]*)?)(?:'s)? (?P<role>" + _ROLE_PATTERN + r")$",
+    re.IGNORECASE,
+)
+_ROLE_OF_RE = re.compile(r"^(?P<role>" + _ROLE_PATTERN + r") of (?P<place>.+)$", re.IGNORECASE)
+_BARE_ROLE_RE = re.compile(
+    r"^(?:(?:national|country's|country) )?(?P<role>" + _ROLE_PATTERN + r")$"
+)
+_ALIASES = {
+    "european commission": "Commission",
+    "commission": "Commission",
+    "council": "Council",
+    "council of the eu": "Council",
+    "council of the european union": "Council",
+    "member states": "Member States",
+    "eu member states": "Member States",
+    "european union": "EU",
+    "european external action service": "EEAS",
+}
+
+
+def _country_for(place: str) -> str | None:
+    if place in _COUNTRIES:
+        return place
+    for demonym, country in COUNTRY_BY_DEMONYM.items():
+        if place.lower() == demonym.lower():
+            return country
+    return None
+
+
+def _normalise_one(name: str, country: str | None) -> str:
+    name = _LEADING_DETERMINER_RE.sub("", name.strip(" ,;:.")).strip()
+    alias = _ALIASES.get(name.lower())
+    if alias is not None:
+        return alias
+    demonym_role = _DEMONYM_ROLE_RE.match(name)
+    if demonym_role is not None:
+        place = _country_for(demonym_role.group("place"))
+        if place is not None:
+            return f"{_ROLES[demonym_role.group('role').lower()]} of {place}"
+    role_of = _ROLE_OF_RE.match(name)
+    if role_of is not None:
+        place = _country_for(role_of.group("place").strip()) or role_of.group("place").strip()
+        return f"{_ROLES[role_of.group('role').lower()]} of {place}"
+    bare = _BARE_ROLE_RE.match(name)
+    if bare is not None and country is not None:
+        # "the authorities" in a resolution about one country means that country's.
+        return f"{_ROLES[bare.group('role')]} of {country}"
+    return name
+
+
+def _split_on_and(chunk: str) -> list[str]:
+    """Split "the Council and the Commission" but keep "EU institutions and agencies"."""
+    parts: list[str] = []
+    current = ""
+    pieces = chunk.split(" and ")
+    for index, piece in enumerate(pieces):
+        if index == 0:
+            current = piece
+            continue
+        next_word = piece.split(" ", 1)[0]
+        starts_new_name = (
+            next_word.lower() in _DETERMINERS
+            or (
+                next_word[:1].isupper()
+                # "Bank for Reconstruction and Development": a capital after "of/for/on" is still
+                # inside the first name.
+                and not re.search(r" (?:of|for|on|in) ", f" {current} ")
+                and (current.split(" ")[-1][:1].isupper() or current.split(" ")[-1].isupper())
+            )
+        )
+        if starts_new_name:
+            parts.append(current)
+            current = piece
+        else:
+            current = f"{current} and {piece}"
+    parts.append(current)
+    return parts
+
+
+def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple[str, ...]:
+    """Split an addressee phrase into normalised target names.
+
+    "the EU institutions and agencies, including the EEAS and the European Bank for
+    Reconstruction and Development, and the World Bank" becomes ("EU institutions and
+    agencies", "EEAS", "European Bank for Reconstruction and Development", "World Bank");
+    "the Kazakh government" becomes ("Government of Kazakhstan",). ``country`` (the
+    resolution's) turns a bare "the authorities" into "Authorities of <country>".
+    """
+    # Addressees are short; the bound keeps the and-splitting below linear for any input.
+    text = _PARENTHESIS_RE.sub("", addressee[: _MAX_ADDRESSEE_CHARS * 2])
+    text = _PROTECTED_NAMES_RE.sub(lambda m: m.group(0).replace(" and ", _AND_PLACEHOLDER), text)
+    text = _LIST_SEPARATOR_RE.sub(", ", text)
+    names: list[str] = []
+    chunks = [c for c in (chunk.strip() for chunk in text.split(",")) if c]
+    for position, raw_chunk in enumerate(chunks):
+        chunk = _LEADING_CONJUNCTION_RE.sub("", raw_chunk).strip()
+        if not chunk:
+            continue
+        parts = _split_on_and(chunk)
+        if position == len(chunks) - 1 and len(chunks) > 1 and len(parts) == 1:
+            # In "A, B and C" the last " and " joins list items, whatever follows it.
+            head, _, tail = chunk.partition(" and ")
+            parts = [head, tail] if tail else [head]
+        for part in parts:
+            name = _normalise_one(part.replace(_AND_PLACEHOLDER, " and "), country)
+            if name and name not in names:
+                names.append(name)
+    return tuple(names)
+
+
+# ---------------------------------------------------------------------------------------------
+# Pronoun resolution
+# ---------------------------------------------------------------------------------------------
+
+_PERSON_RE = re.compile(
+    r"\b(?P<title>Prime Minister|Vice-President|President|Crown Prince|King|Queen|Emir|Sheikh"
+    r"|Sultan|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
+    r"|Commissioner|Mr|Mrs|Ms|Dr)\.? (?P<name>[^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*){0,3})"
+)
+_NAME_PARTICLES = frozenset({"al", "bin", "ibn", "von", "van", "de", "der", "da", "del", "la"})
+_PLURAL_ACTOR_RE = re.compile(
+    r"\b(?:the )?(?P<actor>(?:[A-Z][\w-]* ){0,2}(?:authorities|Member States|security forces"
+    r"|courts|judicial authorities|parties(?: to the conflict)?))\b"
+)
+_SINGULAR_ACTOR_RE = re.compile(
+    r"\b(?:the )?(?P<actor>(?:[A-Z][\w-]* ){0,2}(?:government|Government|Commission|Council|"
+    r"regime|EEAS|junta|parliament)(?: of [A-Z][\w-]*(?: [A-Z][\w-]*)?)?)\b"
+)
+_PRONOUNS = frozenset({"he", "she", "it", "they", "the latter"})
+_OBJECT_PRONOUNS = frozenset({"him", "her", "them", "it"})
+
+
+def _person_in(sentence: str) -> str | None:
+    for match in _PERSON_RE.finditer(sentence):
+        tokens: list[str] = []
+        for token in match.group("name").split(" "):
+            possessive = token.endswith("'s") or token.endswith("'")
+            bare = token.removesuffix("'s").rstrip("'")
+            if not (bare[:1].isupper() or bare.lower() in _NAME_PARTICLES):
+                break
+            tokens.append(bare)
+            if possessive:
+                break
+        while tokens and tokens[-1].lower() in _NAME_PARTICLES:
+            tokens.pop()
+        if tokens:
+            return f"{match.group('title')} {' '.join(tokens)}"
+    return None
+
+
+def _resolve_pronoun(pronoun: str, previous: list[str]) -> str | None:
+    """Find the actor a pronoun stands for in the sentences just before (nearest first)."""
+    for sentence in reversed(previous[-3:]):
+        if pronoun in ("he", "she"):
+            person = _person_in(sentence)
+            if person is not None:
+                return person
+        elif pronoun == "they":
+            plural = list(_PLURAL_ACTOR_RE.finditer(sentence))
+            if plural:
+                return plural[-1].group("actor")
+        else:
+            singular = [
+                m for m in _SINGULAR_ACTOR_RE.finditer(sentence) if "arliament" not in m.group(0)
+            ]
+            if singular:
+                return singular[-1].group("actor")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Call detection
+# ---------------------------------------------------------------------------------------------
+
+_ADVERB = (
+    r"(?:also|further|furthermore|therefore|again|once again|moreover|strongly|firmly|urgently"
+    r"|explicitly|lastly|finally|repeatedly|consequently|likewise|similarly|additionally"
+    r"|accordingly|equally|specifically|particularly|in particular|thus|hence|once more"
+    r"|in addition|hereby|formally|expressly|insistently|earnestly)"
+)
+_ACTOR = r"(?:the )?(?:european )?(?:parliament|house|members|meps|it|resolution|text)"
+# Parliament as the subject right before the verb: "Lastly, Parliament also called on".
+_ACTOR_BEFORE_VERB_RE = re.compile(
+    r"(?:^|[ ,;:(])" + _ACTOR + r"(?: " + _ADVERB + r")*,? ?$", re.IGNORECASE
+)
+# "Parliament condemned X and called on Y to": the verb follows "and", Parliament opens.
+_AND_BEFORE_VERB_RE = re.compile(r"\b(?:and|but) (?:" + _ADVERB + r" )*$", re.IGNORECASE)
+_ACTOR_OPENS_RE = re.compile(r"^(?:[^,]{1,60}, )?" + _ACTOR + r"\b", re.IGNORECASE)
+_IS_ACTOR_RE = re.compile(r"^" + _ACTOR + r"$", re.IGNORECASE)
+
+_ADDRESSED_VERBS = (
+    r"(?:called|calls|call|calling) (?:on|upon)|urged|urges|urge|asked|asks|ask|invited|invites"
+    r"|invite|requested|requests|request|encouraged|encourages|encourage|exhorted|exhorts"
+    r"|instructed|instructs|(?:reiterated|repeated|renewed|reiterates|repeats|renews)"
+    r" (?:its|their) calls? (?:on|upon)"
+)
+_OPEN_VERBS = (
+    r"(?:called|calls|call) for|demanded|demands|demand"
+    r"|(?:reiterated|repeated|renewed|reiterates|repeats|renews) (?:its|their) calls? for"
+)
+_ACTIVE_VERB_RE = re.compile(
+    r"\b(?:(?P<addressed>" + _ADDRESSED_VERBS + r")|(?P<open>" + _OPEN_VERBS + r"))\b",
+    re.IGNORECASE,
+)
+_PASSIVE_RE = re.compile(
+    r"\b(?:is|are|was|were|has been|have been) (?:" + _ADVERB + r" )*(?:called (?:on|upon)|urged"
+    r"|asked|invited|requested|encouraged|exhorted|instructed)(?: " + _ADVERB + r")*"
+    r"(?P<negation>,? not)? to(?=[ :]|$)",
+    re.IGNORECASE,
+)
+_SENTENCE_OPENER_RE = re.compile(
+    r"^(?:(?:lastly|finally|furthermore|moreover|in addition|additionally|also|consequently"
+    r"|therefore|in this regard|in this context|to this end|meanwhile|similarly|likewise"
+    r"|above all|in particular|thus|however|at the same time|in the meantime|first|second"
+    r"|third|firstly|secondly|thirdly|in conclusion)\b,? )+",
+    re.IGNORECASE,
+)
+_TO_RE = re.compile(r"(?:,? )(?P<negation>not )?to(?= |:|$)")
+_NEXT_WORD_RE = re.compile(r" ?([^ ]{0,40})")
+# A second, separate demand inside the same sentence: "… and urged the Commission to …".
+_SECOND_CALL_RE = re.compile(
+    r"[,;]? (?:and|while|whereas) (?:it |parliament |members )?(?:" + _ADVERB + r" )*(?="
+    r"(?:called|calls|call) (?:on|upon) |urged |urges |asked |invited |requested |encouraged )",
+    re.IGNORECASE,
+)
+_MAX_ADDRESSEE_CHARS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class _RawCall:
+    addressee_as_written: str
+    addressees: tuple[str, ...]
+    explicit: bool
+    action: str
+    source: str
+
+
+def _strip_trailing_joiners(text: str) -> str:
+    """Drop what ends a bullet or sentence: ";", "; and", ".", ",", " or".
+
+    Walks back with an index so a text of a million "; and" stays linear.
+    """
+    end = len(text)
+    while end > 0:
+        if text[end - 1] in " ;,.":
+            end -= 1
+        elif text.endswith(" and", 0, end):
+            end -= 4
+        elif text.endswith(" or", 0, end):
+            end -= 3
+        else:
+            break
+    return text[:end]
+
+
+def _clean_action(action: str) -> str:
+    action = _strip_trailing_joiners(action.strip().lstrip(": "))
+    return re.sub(r"^to ", "", action, flags=re.IGNORECASE)
+
+
+def _split_addressee_and_action(rest: str) -> tuple[str, str] | None:
+    """Split "the Council and the Commission to act now" at the infinitive's "to".
+
+    The first "to" followed by a lowercase, non-determiner word starts the action, so "the EU
+    Special Representative to Kazakhstan to monitor" and "the delegation to the country to
+    monitor" keep their "to" inside the addressee.
+    """
+    for match in _TO_RE.finditer(rest, 0, _MAX_ADDRESSEE_CHARS):
+        addressee = rest[: match.start()].strip(" ,")
+        if not addressee:
+            continue
+        next_word_match = _NEXT_WORD_RE.match(rest, match.end())
+        next_word = next_word_match.group(1) if next_word_match else ""
+        is_list_intro = next_word in ("", ":") or next_word.startswith(":")
+        if not is_list_intro and (
+            not next_word[:1].islower() or next_word.lower().strip(",;:") in _DETERMINERS
+        ):
+            continue
+        action = rest[match.end() :]
+        if match.group("negation"):
+            action = f"not to {action.strip()}"
+        return addressee, action
+    return None
+
+
+def _addressed_call(
+    *, addressee_as_written: str, action: str, source: str, previous: list[str],
+    country: str | None, warnings: list[str],
+) -> _RawCall | None:  # fmt: skip
+    written = addressee_as_written.strip(" ,")
+    written = _SENTENCE_OPENER_RE.sub("", written).strip()
+    if not written or _IS_ACTOR_RE.match(written):
+        return None
+    if written.lower() in _OBJECT_PRONOUNS - _PRONOUNS:
+        # Only meaningful inside a sentence; _with_cleaned_action substitutes the antecedent.
+        addressees: tuple[str, ...] = ()
+    elif written.lower() in _PRONOUNS:
+        actor = _resolve_pronoun(written.lower(), previous)
+        if actor is None:
+            warnings.append(f'could not tell who "{written}" refers to in: {source[:120]}')
+            addressees = ()
+        else:
+            addressees = normalise_addressees(actor, country=country)
+    else:
+        addressees = normalise_addressees(written, country=country)
+    return _RawCall(
+        addressee_as_written=written,
+        addressees=addressees,
+        explicit=True,
+        action=action,
+        source=source,
+    )
+
+
+def _calls_in_sentence(
+    sentence: str,
+    previous: list[str],
+    country: str | None,
+    warnings: list[str],
+    *,
+    split_second_call: bool = True,
+) -> list[_RawCall]:
+    """Return the calls one sentence makes (usually zero or one)."""
+    passive = _PASSIVE_RE.search(sentence)
+    if passive is not None:
+        prefix = sentence[: passive.start()]
+        # "Parliament recalled that the Commission is urged to": the addressee follows "that".
+        prefix = re.split(r"\bthat |[;:] ", prefix[-_MAX_ADDRESSEE_CHARS:])[-1]
+        action = sentence[passive.end() :]
+        if passive.group("negation"):
+            action = f"not to {action.strip()}"
+        call = _addressed_call(
+            addressee_as_written=prefix,
+            action=action,
+            source=sentence,
+            previous=previous,
+            country=country,
+            warnings=warnings,
+        )
+        if call is not None:
+            return _with_cleaned_action(
+                call,
+                previous=previous if split_second_call else None,
+                country=country,
+                warnings=warnings,
+            )
+
+    for verb in _ACTIVE_VERB_RE.finditer(sentence):
+        window = sentence[max(0, verb.start() - 80) : verb.start()]
+        actor_before = _ACTOR_BEFORE_VERB_RE.search(window) is not None
+        after_and = (
+            _AND_BEFORE_VERB_RE.search(window) is not None
+            and _ACTOR_OPENS_RE.match(sentence[:100]) is not None
+        )
+        if not (actor_before or after_and):
+            continue
+        rest = sentence[verb.end() :]
+        if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
+            # "called for X" demands X; "demanded that X …" keeps its "that" for the summary.
+            action = rest.strip()
+            return [
+                _RawCall(
+                    addressee_as_written="",
+                    addressees=(),
+                    explicit=False,
+                    action=_clean_action(action),
+                    source=sentence,
+                )
+            ]
+        split = _split_addressee_and_action(rest)
+        if split is None:
+            # "Parliament urged restraint": a demand with no one named.
+            return [
+                _RawCall(
+                    addressee_as_written="",
+                    addressees=(),
+                    explicit=False,
+                    action=_clean_action(rest),
+                    source=sentence,
+                )
+            ]
+        addressee, action = split
+        call = _addressed_call(
+            addressee_as_written=addressee,
+            action=action,
+            source=sentence,
+            previous=previous,
+            country=country,
+            warnings=warnings,
+        )
+        if call is not None:
+            return _with_cleaned_action(
+                call,
+                previous=previous if split_second_call else None,
+                country=country,
+                warnings=warnings,
+            )
+    return []
+
+
+def _with_cleaned_action(
+    call: _RawCall,
+    *,
+    previous: list[str] | None = None,
+    country: str | None = None,
+    warnings: list[str] | None = None,
+) -> list[_RawCall]:
+    """Clean the action and split off a second, separately addressed demand if there is one."""
+    action = call.action
+    second = _SECOND_CALL_RE.search(action)
+    extra: list[_RawCall] = []
+    if second is not None and previous is not None and warnings is not None:
+        tail = f"Parliament {action[second.end() :]}"
+        # One split at most: deeper chains stay in the second call's action.
+        extra = _calls_in_sentence(tail, previous, country, warnings, split_second_call=False)
+        extra = [
+            _RawCall(
+                addressee_as_written=c.addressee_as_written,
+                # "… and urged them not to …": the pronoun is the first call's addressee.
+                addressees=(
+                    call.addressees
+                    if c.addressee_as_written.lower() in _OBJECT_PRONOUNS
+                    else c.addressees
+                ),
+                explicit=c.explicit,
+                action=c.action,
+                source=call.source,
+            )
+            for c in extra
+            if c.explicit
+        ]
+        if extra:
+            action = action[: second.start()]
+    cleaned = _RawCall(
+        addressee_as_written=call.addressee_as_written,
+        addressees=call.addressees,
+        explicit=call.explicit,
+        action=_clean_action(action),
+        source=call.source,
+    )
+    return [cleaned, *extra]
+
+
+# ---------------------------------------------------------------------------------------------
+# Kinds
+# ---------------------------------------------------------------------------------------------
+
+_FINANCING_RE = re.compile(
+    r"\b(?:halt|suspend|freez|stop|cut|withh[oe]ld|withdraw|ceas|discontinu|terminat|redirect"
+    r"|reconsider|condition|block)\w*\b[^.;]{0,40}?\b(?:financ\w*|funding|funds|loans?|lending"
+    r"|budget support|financial (?:support|assistance|aid)|disbursements?|investments?"
+    r"|grants?|payments?|macro-financial assistance)\b"
+    r"|\b(?:financ\w*|funding|funds|loans?|budget support)\b[^.;]{0,40}?\b(?:be |being )?"
+    r"(?:halted|suspended|frozen|stopped|withheld|withdrawn|terminated|conditional)\b",
+    re.IGNORECASE,
+)
+_SANCTIONS_RE = re.compile(
+    r"\bsanction\w*|\brestrictive measures\b|\basset freezes?\b|\bfreez\w* (?:the |their )?"
+    r"assets\b|\btravel bans?\b|\bvisa bans?\b|\bmagnitsky\b|\bhuman rights sanctions regime\b",
+    re.IGNORECASE,
+)
+_INVESTIGATION_RE = re.compile(
+    r"\binvestigat\w*|\binquir(?:y|ies)\b|\benquir(?:y|ies)\b|\bfact-finding\b|\bprobe\b"
+    r"|\baccountability mechanism\b|\bcommission of inquiry\b",
+    re.IGNORECASE,
+)
+_OTHER_RE = re.compile(
+    r"^(?:continue|keep|closely monitor|monitor|remain|stand ready|follow|report|maintain"
+    r"|consider|reflect|take note|take into account|pay (?:close )?attention|engage|assess)\b",
+    re.IGNORECASE,
+)
+
+
+def _kind(action: str) -> CallKind:
+    if _FINANCING_RE.search(action):
+        return "financing"
+    if _SANCTIONS_RE.search(action):
+        return "sanctions"
+    if _INVESTIGATION_RE.search(action):
+        return "investigation"
+    if _OTHER_RE.match(action):
+        return "other"
+    return "demand"
+
+
+# ---------------------------------------------------------------------------------------------
+# The parser
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_oeil_summary(text: str) -> ParsedResolution:
+    """Read an OEIL summary (as pasted by an organiser) into metadata, context and calls.
+
+    Never raises: anything it cannot read is reported in ``warnings``.
+    """
+    try:
+        return _parse(text)
+    except Exception as error:
+        # A parser bug must degrade into a warning the organiser sees, not a 500 on the import
+        # page; the fuzz test asserts this branch is never reached for any input.
+        return ParsedResolution(
+            title="",
+            procedure_reference=None,
+            adopted_on=None,
+            stage=None,
+            votes_for=None,
+            votes_against=None,
+            abstentions=None,
+            subject=None,
+            country=None,
+            context=(),
+            calls=(),
+            warnings=(f"internal parser error ({type(error).__name__}); please report this text",),
+        )
+
+
+def _parse(text: str) -> ParsedResolution:
+    warnings: list[str] = []
+    lines = _normalise_text(text) if isinstance(text, str) else []
+    non_empty = [index for index, line in enumerate(lines) if line]
+    if not non_empty:
+        warnings.append("the text is empty")
+
+    # Title: a markdown heading, or a plain first line that is not itself the summary.
+    title = ""
+    if non_empty:
+        first = lines[non_empty[0]]
+        if first.startswith("#"):
+            title = first.lstrip("#").strip()
+            lines[non_empty[0]] = ""
+        elif _looks_like_title(first):
+            title = first
+            lines[non_empty[0]] = ""
+
+    # Metadata line: "2022/2505(RSP) - 20/01/2022 - Text adopted by Parliament, single reading".
+    reference: str | None = None
+    adopted_on: date | None = None
+    stage: str | None = None
+    for index, line in enumerate(lines):
+        metadata = _METADATA_RE.search(line)
+        if metadata is None:
+            continue
+        reference = _clean_reference(metadata.group("reference"))
+        adopted_on = _parse_date(metadata.group("date"))
+        if adopted_on is None:
+            warnings.append(f"invalid adoption date {metadata.group('date')!r}")
+        stage = (metadata.group("stage") or "").strip(" .-") or None
+        if metadata.start() <= 3:
+            lines[index] = ""
+        break
+    if reference is None:
+        in_text = _REFERENCE_RE.search(title) or _REFERENCE_RE.search("\n".join(lines))
+        if in_text is not None:
+            reference = _clean_reference(in_text.group(1))
+    if reference is None:
+        warnings.append("no procedure reference found")
+    if adopted_on is None and not any(w.startswith("invalid adoption date") for w in warnings):
+        warnings.append("no adoption date found")
+    if stage is None:
+        warnings.append("no procedure stage found")
+
+    blocks = _blocks(lines)
+
+    # Votes and subject come from the "The European Parliament adopted by …" sentence.
+    votes_for = votes_against = abstentions = None
+    subject: str | None = None
+    for _, block_text in blocks:
+        votes = _VOTES_RE.search(block_text) or _VOTES_LONG_RE.search(block_text)
+        if votes is None:
+            continue
+        votes_for = _parse_int(votes.group("for"))
+        votes_against = _parse_int(votes.group("against"))
+        if votes.group("abstentions") is not None:
+            abstentions = _parse_int(votes.group("abstentions"))
+        subject_match = _SUBJECT_IN_SENTENCE_RE.search(block_text, votes.start())
+        if subject_match is not None:
+            subject = subject_match.group("subject").strip(" ,;") or None
+        break
+    if votes_for is None:
+        warnings.append("no vote figures found")
+    if subject is None and title:
+        title_subject = _SUBJECT_IN_TITLE_RE.match(_REFERENCE_RE.sub("", title).strip(" ()"))
+        if title_subject is not None:
+            subject = title_subject.group("subject").strip(" .") or None
+    if not title:
+        if subject is not None:
+            title = f"Resolution on {subject}"
+            warnings.append("no title line found; title derived from the vote sentence")
+        else:
+            warnings.append("no title found")
+    country = find_country(subject or "") or find_country(title)
+
+    context: list[str] = []
+    raw_calls: list[_RawCall] = []
+    previous: list[str] = []
+    index = 0
+    while index < len(blocks):
+        is_bullet, block_text = blocks[index]
+        index += 1
+        if is_bullet:
+            # A bullet outside a "… called on to:" list is background, not a call.
+            context.append(block_text)
+            previous.append(block_text)
+            del previous[:-5]
+            continue
+        kept: list[str] = []
+        sentences = _split_sentences(block_text)
+        for position, sentence in enumerate(sentences):
+            found = _calls_in_sentence(sentence, previous, country, warnings)
+            is_list_intro = (
+                position == len(sentences) - 1
+                and sentence.endswith(":")
+                and index < len(blocks)
+                and blocks[index][0]
+            )
+            if is_list_intro:
+                if found:
+                    intro = found[0]
+                    while index < len(blocks) and blocks[index][0]:
+                        bullet_text = blocks[index][1]
+                        action = _clean_action(bullet_text)
+                        if action:
+                            raw_calls.append(
+                                _RawCall(
+                                    addressee_as_written=intro.addressee_as_written,
+                                    addressees=intro.addressees,
+                                    explicit=intro.explicit,
+                                    action=action,
+                                    source=bullet_text,
+                                )
+                            )
+                        previous.append(bullet_text)
+                        del previous[:-5]
+                        index += 1
+                else:
+                    kept.append(sentence)
+            elif found:
+                for call in found:
+                    if call.action:
+                        raw_calls.append(call)
+                    else:
+                        warnings.append(f"a call with no action was skipped: {sentence[:120]}")
+            else:
+                kept.append(sentence)
+            previous.append(sentence)
+            del previous[:-5]
+        if kept:
+            context.append(" ".join(kept))
+
+    if not raw_calls:
+        warnings.append("no calls found")
+
+    calls = tuple(
+        ParsedCall(
+            position=position,
+            addressee_as_written=raw.addressee_as_written,
+            addressees=raw.addressees,
+            action=raw.action,
+            kind=_kind(raw.action),
+            source_sentence=raw.source,
+            has_explicit_addressee=raw.explicit,
+        )
+        for position, raw in enumerate(raw_calls, start=1)
+    )
+    return ParsedResolution(
+        title=title,
+        procedure_reference=reference,
+        adopted_on=adopted_on,
+        stage=stage,
+        votes_for=votes_for,
+        votes_against=votes_against,
+        abstentions=abstentions,
+        subject=subject,
+        country=country,
+        context=tuple(context),
+        calls=calls,
+        warnings=tuple(warnings),
+    )
