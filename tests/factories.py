@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from campaign import models as cm
 
@@ -21,12 +22,11 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"organiser{n}")
     email = factory.Sequence(lambda n: f"organiser{n}@example.org")
     is_staff = True
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
+    password = factory.django.Password("correct horse battery staple")
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -116,3 +116,43 @@ class MepFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"anna{n}.mepson@europarl.example.eu")
     term = 10
     in_office = True
+
+
+# --- Petitions (issue #4) -------------------------------------------------------------------
+
+
+class SupporterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advocacy.Supporter"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"supporter{n}@example.net")
+    first_name = "Ana"
+    last_name = "Supporter"
+    country = "DE"
+
+
+class ConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advocacy.Consent"
+
+    supporter = factory.SubFactory(SupporterFactory)
+    purpose = "signature"
+    text = "I agree that the organisation stores my name and e-mail for this petition."
+    version = 1
+    given_at = factory.LazyFunction(timezone.now)
+    channel = "page"
+
+
+class SignatureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advocacy.Signature"
+
+    petition = factory.SubFactory(PetitionFactory)
+    supporter = factory.SubFactory(
+        SupporterFactory, organisation=factory.SelfAttribute("..petition.campaign.organisation")
+    )
+    consent = factory.SubFactory(ConsentFactory, supporter=factory.SelfAttribute("..supporter"))
+    status = "pending"
+    country = "DE"
+    channel = "page"

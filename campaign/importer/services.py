@@ -194,9 +194,9 @@ def resolution_import(
     `dry_run` everything is computed exactly as for real and then rolled back. `positions`
     limits which calls become campaigns (the admin's ticked calls); None means all."""
     parsed = resolution_parse(text=text)
-    assert parsed.procedure_reference is not None  # checked by resolution_parse
+    reference = parsed.procedure_reference or ""  # resolution_parse refused a missing one
     report = ImportReport(
-        procedure_reference=parsed.procedure_reference,
+        procedure_reference=reference,
         warnings=list(parsed.warnings),
         dry_run=dry_run,
     )
@@ -204,11 +204,11 @@ def resolution_import(
     with transaction.atomic():
         resolution = (
             Resolution.objects.select_for_update()
-            .filter(organisation=organisation, procedure_reference=parsed.procedure_reference)
+            .filter(organisation=organisation, procedure_reference=reference)
             .first()
         )
         metadata = {
-            "title": parsed.title[:500] or parsed.procedure_reference,
+            "title": parsed.title[:500] or reference,
             "subject": (parsed.subject or "")[:300],
             "adopted_on": parsed.adopted_on,
             "stage": (parsed.stage or "")[:200],
@@ -222,7 +222,7 @@ def resolution_import(
         if resolution is None:
             resolution = Resolution.objects.create(
                 organisation=organisation,
-                procedure_reference=parsed.procedure_reference,
+                procedure_reference=reference,
                 source_url=source_url,
                 **metadata,
             )

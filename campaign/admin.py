@@ -1,0 +1,278 @@
+"""The organiser admin for campaigns: every list, form and choice is scoped to the
+organisations the user belongs to; editing needs the owner or editor role."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+
+from campaign.importer.drafting import draft_campaign
+from campaign.importer.services import (
+    MAX_IMPORT_BYTES,
+    ImportInputError,
+    resolution_import,
+    resolution_parse,
+    resolution_text_decode,
+)
+from campaign.models import (
+    Call,
+    Campaign,
+    Membership,
+    Organisation,
+    Petition,
+    Resolution,
+)
+from campaign.permissions import WRITE_ROLES, organisation_ids_for, organisations_for
+
+
+class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Base for every organiser-facing admin: rows of other organisations do not exist, and
+    viewers can look but not change. `organisation_path` is the lookup from the model to its
+    Organisation."""
+
+    organisation_path = "organisation"
+
+    def _ids(self, request: HttpRequest, *, write: bool = False) -> list[int]:
+        return organisation_ids_for(user=request.user, roles=WRITE_ROLES if write else None)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        return queryset.filter(**{f"{self.organisation_path}__in": self._ids(request)})
+
+    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
+        allowed = self._ids(request, write=True)
+        if obj is None:
+            return bool(allowed)
+        organisation_id = self._organisation_id(obj)
+        return organisation_id in allowed
+
+    def _organisation_id(self, obj: Model) -> int | None:
+        value: Any = obj
+        for part in self.organisation_path.split("__"):
+            value = getattr(value, part, None)
+            if value is None:
+                return None
+        return int(value.pk)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        if not request.user.is_active or not request.user.is_staff:
+            return False
+        if obj is None:
+            return bool(self._ids(request))
+        return self._organisation_id(obj) in self._ids(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return request.user.is_staff and self._may_write(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_staff and self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_staff and self._may_write(request, obj)
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
+        if db_field.related_model is Organisation:
+            kwargs["queryset"] = organisations_for(user=request.user, roles=WRITE_ROLES)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(OrganisationScopedAdmin):
+    organisation_path = "id"
+    list_display = ["name", "slug", "sending_address", "test_address"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return Organisation.objects.filter(id__in=self._ids(request))
+
+    def _organisation_id(self, obj: Model) -> int | None:
+        return int(obj.pk) if obj.pk else None
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        # New organisations are created by the operator (a superuser), not by organisers.
+        return bool(getattr(request.user, "is_superuser", False))
+
+
+@admin.register(Membership)
+class MembershipAdmin(OrganisationScopedAdmin):
+    list_display = ["user", "organisation", "role", "created_at"]
+    list_filter = ["role"]
+
+    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
+        # Only owners manage who belongs to their organisation.
+        allowed = organisation_ids_for(user=request.user, roles=["owner"])
+        if obj is None:
+            return bool(allowed)
+        return self._organisation_id(obj) in allowed
+
+
+class CallInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = Call
+    extra = 0
+    fields = ("position", "addressee_as_written", "short_title", "kind", "source_sentence")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ImportForm(forms.Form):
+    organisation = forms.ModelChoiceField(queryset=Organisation.objects.none())
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 18, "cols": 100}),
+        required=False,
+        max_length=MAX_IMPORT_BYTES,
+        help_text="Paste a Legislative Observatory summary, or upload it below.",
+    )
+    upload = forms.FileField(required=False, help_text="A UTF-8 text file.")
+    source_url = forms.URLField(required=False, max_length=500)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["organisation"]
+        if isinstance(field, forms.ModelChoiceField):
+            field.queryset = organisations_for(user=user, roles=WRITE_ROLES)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        upload = cleaned.get("upload")
+        try:
+            if upload:
+                cleaned["text"] = resolution_text_decode(data=upload.read(MAX_IMPORT_BYTES + 1))
+            else:
+                cleaned["text"] = resolution_text_decode(data=(cleaned.get("text") or "").encode())
+        except ImportInputError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return cleaned
+
+
+@admin.register(Resolution)
+class ResolutionAdmin(OrganisationScopedAdmin):
+    list_display = ["procedure_reference", "title", "adopted_on", "organisation", "vote"]
+    list_filter = ["adopted_on"]
+    search_fields = ["procedure_reference", "title"]
+    readonly_fields = ["source_sha256", "imported_at", "updated_at"]
+    inlines = [CallInline]
+    change_list_template = "admin/campaign/resolution/change_list.html"
+
+    @admin.display(description="Vote (for/against/abstentions)")
+    def vote(self, obj: Resolution) -> str:
+        if obj.votes_for is None:
+            return "—"
+        return f"{obj.votes_for}/{obj.votes_against}/{obj.abstentions}"
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="campaign_resolution_import",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """Paste or upload → preview (metadata, calls, source sentences) → create the ticked."""
+        if not self.has_add_permission(request):
+            messages.error(request, "You need the owner or editor role to import.")
+            return HttpResponseRedirect(reverse("admin:campaign_resolution_changelist"))
+        context: dict[str, Any] = {**self.admin_site.each_context(request)}
+        context.update(opts=self.model._meta, title="Import a resolution")
+        if request.method == "POST":
+            form = ImportForm(request.POST, request.FILES, user=request.user)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    parsed = resolution_parse(text=data["text"])
+                except ImportInputError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    if request.POST.get("step") == "create":
+                        positions = {
+                            int(value)
+                            for value in request.POST.getlist("positions")
+                            if value.isdigit()
+                        }
+                        if not positions:
+                            form.add_error(None, "Tick at least one call.")
+                        else:
+                            report = resolution_import(
+                                organisation=data["organisation"],
+                                text=data["text"],
+                                source_url=data["source_url"] or "",
+                                positions=positions,
+                            )
+                            messages.success(
+                                request,
+                                f"{report.procedure_reference}: created {len(report.created)},"
+                                f" updated {len(report.updated)}, unchanged "
+                                f"{len(report.unchanged)}, left alone "
+                                f"{len(report.left_alone)} campaign(s).",
+                            )
+                            return HttpResponseRedirect(
+                                reverse("admin:campaign_campaign_changelist")
+                                + "?status__exact=draft"
+                            )
+                    context["parsed"] = parsed
+                    context["drafts"] = [
+                        (call, draft_campaign(resolution=parsed, call=call))
+                        for call in parsed.calls
+                    ]
+                    context["text"] = data["text"]
+        else:
+            form = ImportForm(user=request.user)
+        context["form"] = form
+        return TemplateResponse(request, "admin/campaign/resolution/import.html", context)
+
+
+class PetitionInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = Petition
+    can_delete = False
+    fields = ["text", "goal", "consent_text", "consent_version", "confirmed_count"]
+    readonly_fields = ["confirmed_count"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(OrganisationScopedAdmin):
+    list_display = ["title", "organisation", "status", "live_delivery", "created_at"]
+    list_filter = ["status", "live_delivery"]
+    search_fields = ["title", "slug"]
+    readonly_fields = ["call", "generated_hash", "created_at", "updated_at", "published_at"]
+    inlines = [PetitionInline]
+    actions = ["publish", "pause", "close"]
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str) -> None:
+        from campaign.services import campaign_status_set
+
+        allowed = set(organisation_ids_for(user=request.user, roles=WRITE_ROLES))
+        changed = 0
+        for campaign in queryset:
+            if campaign.organisation_id in allowed:
+                campaign_status_set(campaign=campaign, status=status)
+                changed += 1
+        self.message_user(request, f"{changed} campaign(s) now {status}.")
+
+    @admin.action(description="Publish (live)")
+    def publish(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._set_status(request, queryset, "live")
+
+    @admin.action(description="Pause")
+    def pause(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._set_status(request, queryset, "paused")
+
+    @admin.action(description="Close")
+    def close(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
+        self._set_status(request, queryset, "closed")
