@@ -17,7 +17,7 @@ app.autodiscover_tasks()
 def _prepare_filesystem_broker(sender: Celery, **_: object) -> None:
     # Zero-setup mode: kombu's filesystem transport needs its folders to exist.
     options = sender.conf.broker_transport_options or {}
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
 

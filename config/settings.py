@@ -151,6 +151,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -338,3 +339,18 @@ CELERY_EXTRA_BEAT_SCHEDULE = {
     },
 }
 # --- end Petitions ---------------------------------------------------------------------------
+
+# --- Letters (issue #5: letters to MEPs, targeting, safe templates, delivery) ---------------
+# Test mode is the default twice over: a campaign must be switched to live delivery by an
+# organiser AND the deployment must allow it; otherwise letters go to the organisation's
+# test address with "[TEST] " in the subject.
+LETTERS_LIVE_DELIVERY_ALLOWED = env_bool("LETTERS_LIVE_DELIVERY_ALLOWED", False)
+# At most this many letters per MEP per hour per campaign; the surplus is scheduled later
+# (an MEP office must not get thousands of mails in a minute), never dropped.
+LETTERS_PER_MEP_PER_HOUR = env_int("LETTERS_PER_MEP_PER_HOUR", 30, minimum=1)
+LETTER_CONFIRM_MAX_AGE_DAYS = env_int("LETTER_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
+LETTER_BODY_MAX_LENGTH = env_int("LETTER_BODY_MAX_LENGTH", 5000, minimum=500)
+LETTER_MAX_MEPS_PER_REQUEST = env_int("LETTER_MAX_MEPS_PER_REQUEST", 100, minimum=1)
+LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(
+    "LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS", 900, minimum=0
+)
