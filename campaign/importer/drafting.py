@@ -344,8 +344,16 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall) -> str:
     return _capitalise(title)
 
 
+# Letters NFKD does not decompose into an ASCII base letter.
+_TRANSLITERATION = str.maketrans(
+    {"Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE", "æ": "ae",
+     "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "ı": "i", "Ħ": "H", "ħ": "h"}
+)  # fmt: skip
+
+
 def _slug(title: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    decomposed = unicodedata.normalize("NFKD", title.translate(_TRANSLITERATION))
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     if len(slug) > SLUG_MAX_LENGTH:
         cut = slug[: SLUG_MAX_LENGTH + 1]
@@ -429,13 +437,14 @@ def _petition_text(*, resolution: ParsedResolution, call: ParsedCall) -> str:
     return f"{opening}\n\n{citation}"
 
 
-# A pasted summary must not smuggle template syntax into the letter: "{{", "{%" and "{#" are
-# broken up so Django's lexer sees plain text.
+# A pasted summary must not smuggle template syntax into the letter: "{{", "{%", "{#" and their
+# closers are broken up so Django's lexer sees plain text (and the organiser sees it too).
 _TEMPLATE_OPENER_RE = re.compile(r"\{(?=[{%#])")
+_TEMPLATE_CLOSER_RE = re.compile(r"(?<=[}%#])\}")
 
 
 def _template_safe(text: str) -> str:
-    return _TEMPLATE_OPENER_RE.sub("{ ", text)
+    return _TEMPLATE_CLOSER_RE.sub(" }", _TEMPLATE_OPENER_RE.sub("{ ", text))
 
 
 def _letter_subject(call: ParsedCall) -> str:

@@ -355,9 +355,13 @@ def _looks_like_title(line: str) -> bool:
         return False
     if _BULLET_RE.match(line):
         return False
-    if re.match(r"(?:the )?(?:european parliament )?resolution\b", line, re.IGNORECASE):
+    if re.match(
+        r"(?:european parliament )?resolution (?:of|on|concerning|regarding)\b", line, re.IGNORECASE
+    ):
         return True
-    # A first line that is a full sentence is the summary itself, not a title.
+    # A first line that is a sentence, or that makes a call, is the summary itself.
+    if _PASSIVE_RE.search(line) or _ACTIVE_VERB_RE.search(line):
+        return False
     return not line.endswith((".", ":", ";"))
 
 
@@ -604,6 +608,7 @@ _SINGULAR_ACTOR_RE = re.compile(
 )
 _PRONOUNS = frozenset({"he", "she", "it", "they", "the latter"})
 _OBJECT_PRONOUNS = frozenset({"him", "her", "them", "it"})
+_SUBJECT_FORM = {"him": "he", "her": "she", "them": "they"}
 
 
 def _person_in(sentence: str) -> str | None:
@@ -767,14 +772,14 @@ def _addressed_call(
     written = _SENTENCE_OPENER_RE.sub("", written).strip()
     if not written or _IS_ACTOR_RE.match(written):
         return None
-    if written.lower() in _OBJECT_PRONOUNS - _PRONOUNS:
-        # Only meaningful inside a sentence; _with_cleaned_action substitutes the antecedent.
-        addressees: tuple[str, ...] = ()
-    elif written.lower() in _PRONOUNS:
-        actor = _resolve_pronoun(written.lower(), previous)
+    pronoun = _SUBJECT_FORM.get(written.lower(), written.lower())
+    if pronoun in _PRONOUNS:
+        # (Inside "… and urged them to …" _with_cleaned_action replaces this with the first
+        # call's addressees, the nearer antecedent.)
+        actor = _resolve_pronoun(pronoun, previous)
         if actor is None:
             warnings.append(f'could not tell who "{written}" refers to in: {source[:120]}')
-            addressees = ()
+            addressees: tuple[str, ...] = ()
         else:
             addressees = normalise_addressees(actor, country=country)
     else:

@@ -1,0 +1,394 @@
+"""Drafting a campaign from a parsed call: titles, slugs, petition and letter templates.
+
+Pure Python: these tests need neither Django nor a database.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaign.importer.drafting import (
+    ALLOWED_MERGE_FIELDS,
+    SLUG_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+    VOTE_VALUES,
+    CampaignDraft,
+    draft_campaign,
+    format_date,
+    letter_template_problems,
+)
+from campaign.importer.parser import ParsedCall, ParsedResolution, parse_oeil_summary
+
+FIXTURES = Path(__file__).resolve().parents[2] / "campaign" / "fixtures" / "resolutions"
+MERGE_FIELD_RE = re.compile(r"\{\{(.*?)\}\}")
+TAG_RE = re.compile(r"\{%(.*?)%\}")
+
+
+def parse_fixture(name: str) -> ParsedResolution:
+    return parse_oeil_summary((FIXTURES / name).read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def kazakhstan() -> ParsedResolution:
+    return parse_fixture("oeil-2022-2505-RSP-kazakhstan.txt")
+
+
+@pytest.fixture(scope="module")
+def founding_drafts(kazakhstan: ParsedResolution) -> list[CampaignDraft]:
+    return [draft_campaign(resolution=kazakhstan, call=call) for call in kazakhstan.calls]
+
+
+def all_fixture_drafts() -> list[CampaignDraft]:
+    drafts = []
+    for path in sorted(FIXTURES.glob("*.txt")):
+        resolution = parse_oeil_summary(path.read_text(encoding="utf-8"))
+        drafts += [draft_campaign(resolution=resolution, call=call) for call in resolution.calls]
+    return drafts
+
+
+# ---------------------------------------------------------------------------------------------
+# Titles and slugs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_founding_calls_get_short_imperative_titles(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    assert [draft.title for draft in founding_drafts] == [
+        "Cancel any order to shoot to kill without warning in Kazakhstan",
+        "Drop politically motivated charges in Kazakhstan",
+        "Release arbitrarily detained demonstrators and activists in Kazakhstan",
+        "Release all political prisoners in Kazakhstan",
+        "Lift the measures mandating pre-trial detention in Kazakhstan",
+        "Revise the law on public assemblies in Kazakhstan",
+        "Recognise the importance and role of free media in Kazakhstan",
+        "Refrain from bringing terrorism charges in Kazakhstan",
+        "Revise the definition of extremism in Kazakhstan",
+        "Demand a proper international investigation in Kazakhstan",
+        "Consider setting up a permanent working group in Kazakhstan",
+        "Halt financing programmes in Kazakhstan",
+    ]
+
+
+def test_releasing_political_prisoners_drops_the_adverbs_and_the_second_verb(
+    kazakhstan: ParsedResolution,
+) -> None:
+    prisoners = next(c for c in kazakhstan.calls if "political prisoners" in c.action)
+
+    draft = draft_campaign(resolution=kazakhstan, call=prisoners)
+
+    assert draft.title == "Release all political prisoners in Kazakhstan"
+    assert draft.slug == "release-all-political-prisoners-in-kazakhstan"
+
+
+def test_titles_never_start_with_to_or_an_adverb_and_are_unique(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    titles = [draft.title for draft in founding_drafts]
+
+    assert len(set(titles)) == len(titles)
+    for title in titles:
+        assert not title.startswith(("To ", "Immediately", "Publicly", "Fully", "Urgently"))
+        assert title[0].isupper()
+
+
+def test_the_country_is_not_repeated_when_the_call_already_names_it(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    assert founding_drafts[11].title == "Halt financing programmes in Kazakhstan"
+    assert all(draft.title.count("Kazakhstan") == 1 for draft in founding_drafts)
+
+
+def test_titles_and_slugs_respect_their_limits_on_every_fixture() -> None:
+    for draft in all_fixture_drafts():
+        assert 0 < len(draft.title) <= TITLE_MAX_LENGTH, draft.title
+        assert 0 < len(draft.slug) <= SLUG_MAX_LENGTH, draft.slug
+        assert re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", draft.slug), draft.slug
+        assert not draft.title.endswith((" the", " of", " and", " to", ",")), draft.title
+
+
+def test_a_negative_call_becomes_a_do_not_title() -> None:
+    resolution = parse_fixture("journalists-eu-2024-9102-RSP.txt")
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[3])
+
+    assert draft.title == "Do not use national security as a pretext for surveilling journalists"
+    assert "called on the Member States not to use national security" in draft.summary
+
+
+def test_a_call_for_a_noun_phrase_becomes_a_demand_title() -> None:
+    resolution = parse_fixture("belarus-repression-2023-9103-RSP.txt")
+
+    titles = [draft_campaign(resolution=resolution, call=c).title for c in resolution.calls[1:4]]
+
+    assert titles == [
+        "Demand the release of all political prisoners in Belarus",
+        "Demand an end to trials in absentia against opposition figures in Belarus",
+        "Demand an international investigation into the crimes committed in Belarus",
+    ]
+
+
+def test_a_slug_is_ascii_even_when_the_title_is_not() -> None:
+    resolution = parse_oeil_summary("Parliament called on the Commission to protect Łódź's Café.")
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert draft.slug == "protect-lodz-s-cafe"
+
+
+def test_drafting_is_deterministic(kazakhstan: ParsedResolution) -> None:
+    for call in kazakhstan.calls:
+        assert draft_campaign(resolution=kazakhstan, call=call) == draft_campaign(
+            resolution=kazakhstan, call=call
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Summary and petition
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_summary_says_who_is_asked_to_do_what_and_cites_the_resolution(
+    kazakhstan: ParsedResolution, founding_drafts: list[CampaignDraft]
+) -> None:
+    assert founding_drafts[3].summary == (
+        "In its resolution on the situation in Kazakhstan (2022/2505(RSP)) of 20 January 2022, "
+        "the European Parliament called on the Government of Kazakhstan to immediately release "
+        "and fully rehabilitate all political prisoners. This campaign asks the Government of "
+        "Kazakhstan to act on that call."
+    )
+    assert "called on President Tokayev to publicly cancel" in founding_drafts[0].summary
+    assert "the European Parliament called for a proper international investigation" in (
+        founding_drafts[9].summary
+    )
+    assert (
+        "called on the EU institutions and agencies, the EEAS, the European Bank for "
+        "Reconstruction and Development and the World Bank to halt financing"
+    ) in founding_drafts[11].summary
+
+
+def test_the_petition_quotes_the_call_and_cites_the_resolution(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    petition = founding_drafts[3].petition_text
+
+    assert petition == (
+        "We, the undersigned, call on the Government of Kazakhstan to immediately release and "
+        "fully rehabilitate all political prisoners.\n\n"
+        'The European Parliament made this call in its "Resolution on the situation in '
+        'Kazakhstan" (2022/2505(RSP)), adopted on 20 January 2022 by 589 votes to 35, with 47 '
+        "abstentions. Parliament called on the Government of Kazakhstan to "
+        '"immediately release and fully rehabilitate all political prisoners".'
+    )
+    for draft in founding_drafts:
+        assert "2022/2505(RSP)" in draft.petition_text
+        assert "20 January 2022" in draft.petition_text
+        assert "589 votes to 35, with 47 abstentions" in draft.petition_text
+
+
+def test_the_petition_omits_what_the_summary_did_not_say() -> None:
+    resolution = parse_oeil_summary("Parliament called on the Commission to act now.")
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert draft.petition_text == (
+        "We, the undersigned, call on the Commission to act now.\n\n"
+        "The European Parliament made this call in a resolution. "
+        'Parliament called on the Commission to "act now".'
+    )
+    assert "None" not in draft.summary + draft.petition_text + draft.letter_body
+
+
+def test_a_petition_for_a_call_without_addressee_joins_parliament(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    assert founding_drafts[9].petition_text.startswith(
+        "We, the undersigned, join the European Parliament in calling for a proper "
+        "international investigation into the crimes committed against the people of Kazakhstan."
+    )
+
+
+def test_dates_and_votes_are_written_out_in_english() -> None:
+    assert format_date(date(2022, 1, 20)) == "20 January 2022"
+    resolution = replace(
+        parse_oeil_summary("Parliament called on the Commission to act."),
+        votes_for=1,
+        votes_against=0,
+        abstentions=1,
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert "by 1 vote to 0, with 1 abstention." in draft.petition_text
+
+
+# ---------------------------------------------------------------------------------------------
+# Letter templates
+# ---------------------------------------------------------------------------------------------
+
+
+def test_letters_use_only_the_allowed_merge_fields_and_vote_conditions() -> None:
+    allowed_tags = {f'if mep.vote == "{value}"' for value in VOTE_VALUES}
+    allowed_tags |= {f'elif mep.vote == "{value}"' for value in VOTE_VALUES}
+    allowed_tags |= {"else", "endif"}
+
+    for draft in all_fixture_drafts():
+        for template in (draft.letter_subject, draft.letter_body):
+            assert {m.strip() for m in MERGE_FIELD_RE.findall(template)} <= ALLOWED_MERGE_FIELDS
+            assert {t.strip() for t in TAG_RE.findall(template)} <= allowed_tags
+            assert "|" not in "".join(MERGE_FIELD_RE.findall(template))
+            assert "{#" not in template
+            assert letter_template_problems(template) == []
+
+
+def test_the_letter_thanks_supporters_and_presses_the_others(
+    founding_drafts: list[CampaignDraft],
+) -> None:
+    body = founding_drafts[3].letter_body
+
+    assert body.startswith("{{ mep.salutation }},\n\n")
+    assert (
+        "In it, Parliament called on the Government of Kazakhstan to immediately release and "
+        "fully rehabilitate all political prisoners."
+    ) in body
+    for_branch = body.split('{% if mep.vote == "for" %}')[1].split("{% elif")[0]
+    against_branch = body.split('{% elif mep.vote == "against" %}')[1].split("{% elif")[0]
+    abstention_branch = body.split('{% elif mep.vote == "abstention" %}')[1].split("{% else")[0]
+    other_branch = body.split("{% else %}")[1].split("{% endif %}")[0]
+    assert "Thank you for voting for this resolution" in for_branch
+    assert "act now" in against_branch
+    assert "act now" in abstention_branch
+    assert "press the Government of Kazakhstan" in other_branch
+    assert body.endswith(
+        "Yours sincerely,\n\n{{ supporter.full_name }}\n{{ supporter.city }}, "
+        "{{ supporter.country }}\n"
+    )
+    assert founding_drafts[3].letter_subject == (
+        "Please press the Government of Kazakhstan to act: {{ campaign.title }}"
+    )
+
+
+def test_template_syntax_in_a_pasted_summary_never_reaches_the_letter_as_a_tag() -> None:
+    resolution = parse_oeil_summary(
+        "Parliament called on the {{ settings.SECRET_KEY }} Council to act {% debug %} and "
+        "{# hide #} now."
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert letter_template_problems(draft.letter_body) == []
+    assert letter_template_problems(draft.letter_subject) == []
+    assert "SECRET_KEY" in draft.letter_body  # kept as visible text, defused
+
+
+@pytest.mark.parametrize(
+    ("template", "problem"),
+    [
+        ("{{ mep.email }}", "unknown merge field {{ mep.email }}"),
+        ("{{ mep.full_name|upper }}", "unknown merge field {{ mep.full_name|upper }}"),
+        ("{% load static %}", "tag not allowed: {% load static %}"),
+        ('{% if mep.vote == "maybe" %}x{% endif %}',
+         'unknown vote value in {% if mep.vote == "maybe" %}'),
+        ('{% if mep.vote == "for" %}x', "an {% if %} block is not closed with {% endif %}"),
+        ("{% endif %}", "{% endif %} without a matching if"),
+        ("{# note #}", "comments are not allowed: {# note #}"),
+        ("{{ mep.full_name", "unbalanced template delimiters"),
+    ],
+)  # fmt: skip
+def test_letter_template_problems_refuses_anything_beyond_the_allowed_syntax(
+    template: str, problem: str
+) -> None:
+    assert problem in letter_template_problems(template)
+
+
+def test_merge_field_and_vote_constants_are_what_the_letter_renderer_expects() -> None:
+    assert "mep.salutation" in ALLOWED_MERGE_FIELDS
+    assert "resolution.reference" in ALLOWED_MERGE_FIELDS
+    assert len(ALLOWED_MERGE_FIELDS) == 16
+    assert VOTE_VALUES == ("for", "against", "abstention", "did_not_vote", "not_an_mep")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    action=st.text(min_size=1, max_size=300),
+    addressees=st.lists(st.text(min_size=1, max_size=40), max_size=3),
+    explicit=st.booleans(),
+)
+def test_any_call_drafts_into_a_valid_campaign(
+    action: str, addressees: list[str], explicit: bool
+) -> None:
+    resolution = parse_oeil_summary("")
+    call = ParsedCall(
+        position=1,
+        addressee_as_written=" and ".join(addressees),
+        addressees=tuple(addressees),
+        action=action,
+        kind="demand",
+        source_sentence=action,
+        has_explicit_addressee=explicit,
+    )
+
+    draft = draft_campaign(resolution=resolution, call=call)
+
+    assert 0 < len(draft.title) <= TITLE_MAX_LENGTH + len(" in ") + 40
+    assert 0 < len(draft.slug) <= SLUG_MAX_LENGTH
+    assert letter_template_problems(draft.letter_body) == []
+    assert letter_template_problems(draft.letter_subject) == []
+
+
+@pytest.mark.parametrize("vote", [*VOTE_VALUES, ""])
+def test_the_letter_renders_with_djangos_template_engine_for_every_vote(
+    founding_drafts: list[CampaignDraft], vote: str
+) -> None:
+    # The templates are stored and rendered by Django; check the real engine accepts them.
+    # Engine() needs no settings, so this stays a database-free test.
+    template = pytest.importorskip("django.template")
+    engine = template.Engine(autoescape=False)
+    context = template.Context(
+        {
+            "mep": {"salutation": "Dear Ms Smith", "vote": vote},
+            "supporter": {"full_name": "Ana Example", "city": "Lyon", "country": "France"},
+            "resolution": {
+                "title": "Resolution on the situation in Kazakhstan",
+                "reference": "2022/2505(RSP)",
+                "date": "20 January 2022",
+            },
+            "campaign": {"title": founding_drafts[3].title},
+        }
+    )
+
+    body = engine.from_string(founding_drafts[3].letter_body).render(context)
+    subject = engine.from_string(founding_drafts[3].letter_subject).render(context)
+
+    assert body.startswith("Dear Ms Smith,\n\nI am writing to you as a citizen from France")
+    assert body.endswith("Ana Example\nLyon, France\n")
+    assert "{" not in body and "%" not in body
+    assert subject.endswith(": Release all political prisoners in Kazakhstan")
+    expected = {
+        "for": "Thank you for voting for this resolution.",
+        "against": "You voted against this resolution.",
+        "abstention": "You abstained in the vote on this resolution.",
+    }.get(vote, "As my representative in the European Parliament")
+    assert expected in body
+
+
+def test_pasted_template_syntax_renders_as_text_not_as_variables() -> None:
+    template = pytest.importorskip("django.template")
+    resolution = parse_oeil_summary("Parliament called on the {{ secret }} Council to act.")
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    body = (
+        template.Engine()
+        .from_string(draft.letter_body)
+        .render(template.Context({"secret": "LEAKED"}))
+    )
+
+    assert "LEAKED" not in body
+    assert "secret" in body

@@ -1,0 +1,673 @@
+"""The OEIL summary parser: metadata, calls and their addressees, tolerance, and robustness.
+
+Pure Python: these tests need neither Django nor a database.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from campaign.importer.parser import (
+    CALL_KINDS,
+    ParsedCall,
+    ParsedResolution,
+    find_country,
+    normalise_addressees,
+    parse_oeil_summary,
+)
+
+FIXTURES = Path(__file__).resolve().parents[2] / "campaign" / "fixtures" / "resolutions"
+
+
+def fixture_text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def parse_fixture(name: str) -> ParsedResolution:
+    return parse_oeil_summary(fixture_text(name))
+
+
+def summary_of(calls: tuple[ParsedCall, ...]) -> list[tuple[tuple[str, ...], str, str, bool]]:
+    """(addressees, first words of the action, kind, explicit) per call, for compact asserts."""
+    return [
+        (call.addressees, call.action, call.kind, call.has_explicit_addressee) for call in calls
+    ]
+
+
+def assert_calls(
+    calls: tuple[ParsedCall, ...], expected: list[tuple[tuple[str, ...], str, str, bool]]
+) -> None:
+    assert len(calls) == len(expected), [call.action for call in calls]
+    for call, (addressees, action_start, kind, explicit) in zip(calls, expected, strict=True):
+        assert call.addressees == addressees, call
+        assert call.action.startswith(action_start), call
+        assert call.kind == kind, call
+        assert call.has_explicit_addressee is explicit, call
+    assert [call.position for call in calls] == list(range(1, len(calls) + 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# The founding text: 2022/2505(RSP), the situation in Kazakhstan
+# ---------------------------------------------------------------------------------------------
+
+KAZAKHSTAN = "oeil-2022-2505-RSP-kazakhstan.txt"
+GOVERNMENT = ("Government of Kazakhstan",)
+FOUNDING_CALLS: list[tuple[tuple[str, ...], str, str, bool]] = [
+    (("President Tokayev",), "publicly cancel any order to shoot to kill", "demand", True),
+    (GOVERNMENT, "drop politically motivated charges and put an end to", "demand", True),
+    (GOVERNMENT, "immediately release arbitrarily detained demonstrators", "demand", True),
+    (GOVERNMENT, "immediately release and fully rehabilitate all political", "demand", True),
+    (GOVERNMENT, "lift the measures mandating pre-trial detention", "demand", True),
+    (GOVERNMENT, "revise the law on public assemblies", "demand", True),
+    (GOVERNMENT, "publicly recognise and fully respect the importance", "demand", True),
+    (GOVERNMENT, "refrain from bringing terrorism charges", "demand", True),
+    (GOVERNMENT, "revise the definition of extremism", "demand", True),
+    ((), "a proper international investigation into the crimes", "investigation", False),
+    (GOVERNMENT, "consider setting up a permanent working group under the OSCE's", "other", True),
+    (
+        (
+            "EU institutions and agencies",
+            "EEAS",
+            "European Bank for Reconstruction and Development",
+            "World Bank",
+        ),
+        "halt financing programmes in Kazakhstan until the government takes",
+        "financing",
+        True,
+    ),
+]
+
+
+def test_founding_text_metadata_is_read_from_heading_metadata_line_and_vote_sentence() -> None:
+    parsed = parse_fixture(KAZAKHSTAN)
+
+    assert parsed.title == "Resolution on the situation in Kazakhstan"
+    assert parsed.procedure_reference == "2022/2505(RSP)"
+    assert parsed.adopted_on == date(2022, 1, 20)
+    assert parsed.stage == "Text adopted by Parliament, single reading"
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == (589, 35, 47)
+    assert parsed.subject == "the situation in Kazakhstan"
+    assert parsed.country == "Kazakhstan"
+    assert parsed.warnings == ()
+
+
+def test_founding_text_yields_exactly_twelve_calls_in_order() -> None:
+    parsed = parse_fixture(KAZAKHSTAN)
+
+    assert_calls(parsed.calls, FOUNDING_CALLS)
+
+
+def test_he_is_urged_resolves_to_the_president_named_in_the_sentence_before() -> None:
+    first = parse_fixture(KAZAKHSTAN).calls[0]
+
+    assert first.addressee_as_written == "He"
+    assert first.addressees == ("President Tokayev",)
+    assert first.action == "publicly cancel any order to shoot to kill without warning"
+    assert first.source_sentence == (
+        "He is urged to publicly cancel any order to shoot to kill without warning."
+    )
+
+
+def test_bullets_are_addressed_to_the_list_introduction_and_lose_their_trailing_semicolon() -> None:
+    calls = parse_fixture(KAZAKHSTAN).calls
+
+    bullets = calls[1:9]
+    assert {call.addressee_as_written for call in bullets} == {"The Government of Kazakhstan"}
+    assert calls[3].action == "immediately release and fully rehabilitate all political prisoners"
+    assert calls[3].source_sentence == (
+        "immediately release and fully rehabilitate all political prisoners;"
+    )
+    # The blank line between the sixth and seventh bullet does not end the list.
+    assert calls[7].action.startswith("refrain from bringing terrorism charges")
+    assert calls[8].action == (
+        "revise the definition of extremism to bring it into line with Kazakhstan's "
+        "international obligations"
+    )
+
+
+def test_a_call_with_and_to_stays_one_call() -> None:
+    eleventh = parse_fixture(KAZAKHSTAN).calls[10]
+
+    assert eleventh.addressee_as_written == "the Kazakh government"
+    assert eleventh.action.endswith(
+        "foreign interference or internal power struggles, and to address the root cause of "
+        "the unrest"
+    )
+
+
+def test_it_also_urged_names_the_object_not_the_subject_as_addressee() -> None:
+    eleventh = parse_fixture(KAZAKHSTAN).calls[10]
+
+    assert eleventh.addressees == ("Government of Kazakhstan",)
+    assert "It also urged" in eleventh.source_sentence
+
+
+def test_parliament_called_for_has_no_explicit_addressee() -> None:
+    tenth = parse_fixture(KAZAKHSTAN).calls[9]
+
+    assert tenth.has_explicit_addressee is False
+    assert tenth.addressee_as_written == ""
+    assert tenth.action == (
+        "a proper international investigation into the crimes committed against the people of "
+        "Kazakhstan"
+    )
+
+
+def test_condemnations_and_background_stay_context() -> None:
+    parsed = parse_fixture(KAZAKHSTAN)
+
+    context = "\n".join(parsed.context)
+    assert "Parliament strongly condemned the widespread acts of violence" in context
+    assert "The resolution condemned President Tokayev's inflammatory rhetoric" in context
+    assert "EPCA" in context
+    assert "He is urged" not in context
+    assert "is called on to" not in context
+    assert "called for a proper" not in context
+    assert not any(call.action.startswith("strongly condemned") for call in parsed.calls)
+
+
+def test_pasted_text_with_crlf_nbsp_curly_quotes_and_extra_spaces_parses_the_same() -> None:
+    messy = (
+        fixture_text(KAZAKHSTAN)
+        .replace("\n", "\r\n")
+        .replace("OSCE's", "OSCE\u2019s")
+        .replace("589 votes", "589\u00a0votes")
+        .replace("Parliament called for", "Parliament  called   for")
+        .replace("- immediately release and", "  \u2013  immediately release and")
+    )
+
+    parsed = parse_oeil_summary(f"\ufeff  {messy}  \r\n\r\n")
+
+    assert parsed.votes_for == 589
+    assert_calls(parsed.calls, FOUNDING_CALLS)
+    assert parsed.calls[10].action.startswith("consider setting up a permanent working group")
+
+
+def test_a_missing_heading_is_tolerated_and_the_title_derived_from_the_vote_sentence() -> None:
+    without_heading = fixture_text(KAZAKHSTAN).replace(
+        "# Resolution on the situation in Kazakhstan", ""
+    )
+
+    parsed = parse_oeil_summary(without_heading)
+
+    assert parsed.title == "Resolution on the situation in Kazakhstan"
+    assert any("title derived" in warning for warning in parsed.warnings)
+    assert len(parsed.calls) == 12
+
+
+def test_a_plain_first_line_is_taken_as_the_title() -> None:
+    plain = fixture_text(KAZAKHSTAN).replace("# Resolution on", "Resolution on")
+
+    assert parse_oeil_summary(plain).title == "Resolution on the situation in Kazakhstan"
+
+
+# ---------------------------------------------------------------------------------------------
+# Further summaries in the same format
+# ---------------------------------------------------------------------------------------------
+
+
+def test_nicaragua_summary_with_two_lists_and_calls_spread_over_paragraphs() -> None:
+    parsed = parse_fixture("nicaragua-human-rights-2023-9101-RSP.txt")
+
+    assert parsed.procedure_reference == "2023/9101(RSP)"
+    assert parsed.adopted_on == date(2023, 2, 16)
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == (531, 18, 34)
+    assert parsed.country == "Nicaragua"
+    authorities = ("Authorities of Nicaragua",)
+    council_commission = ("Council", "Commission")
+    assert_calls(
+        parsed.calls,
+        [
+            (authorities, "immediately and unconditionally release all political", "demand", True),
+            (authorities, "restore the legal status of the civil society", "demand", True),
+            (authorities, "allow the return of international human rights bodies", "demand", True),
+            (council_commission, "extend the list of individuals and entities", "sanctions", True),
+            (council_commission, "suspend budget support to the Nicaraguan", "financing", True),
+            (("Member States",), "offer protection and consular assistance", "demand", True),
+            (
+                ("EEAS", "EU Delegation to Nicaragua"),
+                "closely monitor the trials of political prisoners",
+                "other",
+                True,
+            ),
+            ((), "an independent international investigation into the deaths", "investigation",
+             False),
+        ],
+    )  # fmt: skip
+    # "(b) …; and" loses its "; and"; "(a)" bullets keep their inner commas.
+    assert parsed.calls[1].action.endswith("organisations that were closed")
+    assert parsed.calls[0].action.endswith("including Bishop Rolando Álvarez")
+    assert "expressed deep concern" in "\n".join(parsed.context)
+
+
+def test_eu_internal_summary_with_members_call_on_the_resolution_calls_on_and_demanded() -> None:
+    parsed = parse_fixture("journalists-eu-2024-9102-RSP.txt")
+
+    assert parsed.title == (
+        "Resolution on the protection of journalists and human rights defenders in the EU"
+    )
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == (402, 149, 36)
+    assert parsed.country is None
+    assert_calls(
+        parsed.calls,
+        [
+            (("Commission",), "present, without delay, a legislative proposal", "demand", True),
+            (("Council", "Commission"), "make the protection of journalists", "demand", True),
+            (("Member States",), "transpose the anti-SLAPP directive", "demand", True),
+            (("Member States",), "not to use national security as a pretext", "demand", True),
+            (
+                ("European Union Agency for Fundamental Rights",),
+                "collect comparable data",
+                "demand",
+                True,
+            ),
+            (("national parliaments",), "hold annual hearings on media freedom", "demand", True),
+            ((), "that the Commission open infringement proceedings", "demand", False),
+        ],
+    )
+    # "recalled that the Commission should present …" is not a call: kept conservative.
+    assert "recalled that the Commission should present" in "\n".join(parsed.context)
+
+
+def test_a_second_separately_addressed_demand_in_one_sentence_becomes_its_own_call() -> None:
+    calls = parse_fixture("journalists-eu-2024-9102-RSP.txt").calls
+
+    transpose, do_not = calls[2], calls[3]
+    assert transpose.action == "transpose the anti-SLAPP directive fully and on time"
+    assert do_not.addressee_as_written == "them"
+    assert do_not.addressees == ("Member States",)
+    assert do_not.source_sentence == transpose.source_sentence
+
+
+def test_belarus_summary_with_they_are_urged_and_a_called_for_list() -> None:
+    parsed = parse_fixture("belarus-repression-2023-9103-RSP.txt")
+
+    assert parsed.country == "Belarus"
+    assert_calls(
+        parsed.calls,
+        [
+            (("Authorities of Belarus",), "grant all detainees access", "demand", True),
+            ((), "the immediate and unconditional release of all political", "demand", False),
+            ((), "an end to trials in absentia", "demand", False),
+            ((), "an international investigation into the crimes", "investigation", False),
+            (("Member States",), "simplify visa procedures", "demand", True),
+            (("Commission",), "increase its support for independent", "demand", True),
+            (("Council",), "broaden the EU sanctions", "sanctions", True),
+            (("Council",), "align the sanctions against Belarus", "sanctions", True),
+            (
+                ("EU institutions", "Member States", "like-minded partners"),
+                "apply the principle of universal jurisdiction and to prosecute",
+                "demand",
+                True,
+            ),
+        ],
+    )
+    assert parsed.calls[0].addressee_as_written == "They"
+
+
+def test_iran_summary_with_urged_it_also_called_on_and_a_dash_list() -> None:
+    parsed = parse_fixture("iran-death-sentences-2023-9104-RSP.txt")
+
+    vp_hr_states = ("VP/HR", "Member States")
+    assert_calls(
+        parsed.calls,
+        [
+            (("Authorities of Iran",), "immediately halt all executions and to commute", "demand",
+             True),
+            (("Judiciary of Iran",), "guarantee fair trials", "demand", True),
+            (("Supreme Leader", "President of Iran"), "put an end to the use of the death",
+             "demand", True),
+            (vp_hr_states, "summon Iranian ambassadors", "demand", True),
+            (vp_hr_states, "add those responsible for the executions", "sanctions", True),
+            (vp_hr_states, "consider listing the Islamic Revolutionary Guard", "other", True),
+            (("Commission",), "suspend all EU funding", "financing", True),
+            (("UN Human Rights Council",), "extend the mandate of its fact-finding",
+             "investigation", True),
+        ],
+    )  # fmt: skip
+    assert "welcomed the release of some detainees" in "\n".join(parsed.context)
+
+
+def test_a_text_with_only_condemnations_has_no_calls() -> None:
+    parsed = parse_fixture("condemnations-only.txt")
+
+    assert parsed.calls == ()
+    assert "no calls found" in parsed.warnings
+    assert parsed.procedure_reference == "2024/9105(RSP)"
+    # Someone else's call, and Parliament welcoming "the Commission's call on", are context.
+    context = "\n".join(parsed.context)
+    assert "The UN Secretary-General called on all parties to show restraint." in context
+    assert "welcomed the Commission's call on the parties" in context
+
+
+def test_every_fixture_has_a_source_named_in_the_readme() -> None:
+    readme = (FIXTURES / "README.md").read_text(encoding="utf-8")
+
+    for path in FIXTURES.glob("*.txt"):
+        assert path.name in readme
+
+
+# ---------------------------------------------------------------------------------------------
+# Shapes and edge cases
+# ---------------------------------------------------------------------------------------------
+
+
+def test_empty_text_gives_no_calls_and_says_why() -> None:
+    for text in ("", "   \n\r\n \u00a0 \t"):
+        parsed = parse_oeil_summary(text)
+
+        assert parsed.calls == ()
+        assert parsed.title == ""
+        assert parsed.procedure_reference is None
+        assert "the text is empty" in parsed.warnings
+        assert "no procedure reference found" in parsed.warnings
+        assert "no vote figures found" in parsed.warnings
+        assert "no calls found" in parsed.warnings
+
+
+def test_text_without_metadata_or_votes_still_yields_calls_with_warnings() -> None:
+    parsed = parse_oeil_summary("Parliament called on the Commission to act now.")
+
+    assert parsed.procedure_reference is None
+    assert parsed.adopted_on is None
+    assert "no adoption date found" in parsed.warnings
+    assert "no vote figures found" in parsed.warnings
+    assert [(c.addressees, c.action) for c in parsed.calls] == [(("Commission",), "act now")]
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("adopted by 589 votes to 35, with 47 abstentions, a resolution", (589, 35, 47)),
+        ("adopted by 589 votes to 35 with 47 abstentions a resolution", (589, 35, 47)),
+        ("adopted by 1 234 votes to 1,005, with 2.001 abstentions", (1234, 1005, 2001)),
+        ("adopted by 1,234 votes to 5 with 1 abstention", (1234, 5, 1)),
+        ("adopted by 600 votes to 20, with no abstentions", (600, 20, 0)),
+        ("adopted by 600 votes to 20, a resolution", (600, 20, None)),
+        ("was adopted by 500 votes in favour, 100 against and 30 abstentions", (500, 100, 30)),
+    ],
+)
+def test_vote_figures_are_read_in_their_usual_shapes(
+    sentence: str, expected: tuple[int, int, int | None]
+) -> None:
+    parsed = parse_oeil_summary(f"The European Parliament {sentence}.")
+
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == expected
+
+
+def test_an_impossible_date_is_a_warning_not_an_error() -> None:
+    parsed = parse_oeil_summary("2022/2505(RSP) - 31/02/2022 - Text adopted by Parliament")
+
+    assert parsed.procedure_reference == "2022/2505(RSP)"
+    assert parsed.adopted_on is None
+    assert "invalid adoption date '31/02/2022'" in parsed.warnings
+
+
+@pytest.mark.parametrize(
+    ("text", "addressees", "action"),
+    [
+        ("Parliament called on the Council and the Commission to act.", ("Council", "Commission"),
+         "act"),
+        ("Parliament urged the Chinese authorities to release Ilham Tohti.",
+         ("Authorities of China",), "release Ilham Tohti"),
+        ("Parliament asked the Russian government to withdraw the law.", ("Government of Russia",),
+         "withdraw the law"),
+        ("Parliament invited the Commission to report back.", ("Commission",), "report back"),
+        ("The resolution calls on the Member States to act.", ("Member States",), "act"),
+        ("Members call on the Commission to act.", ("Commission",), "act"),
+        ("Lastly, the Commission is called upon to act.", ("Commission",), "act"),
+        ("The Commission and the Council are urged to act.", ("Commission", "Council"), "act"),
+        ("It called on the EU Special Representative to Kazakhstan to visit detainees.",
+         ("EU Special Representative to Kazakhstan",), "visit detainees"),
+        ("Parliament condemned the arrests and called on the authorities to free them.",
+         ("authorities",), "free them"),
+        ("Parliament urged the government not to adopt the bill.", ("government",),
+         "not to adopt the bill"),
+        ("Parliament reiterated its call on the Council to adopt sanctions.", ("Council",),
+         "adopt sanctions"),
+    ],
+)  # fmt: skip
+def test_sentence_call_shapes(text: str, addressees: tuple[str, ...], action: str) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [(addressees, action)]
+    assert calls[0].has_explicit_addressee
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The Commission should present a proposal.",
+        "Member States must act.",
+        "The UN called on the parties to de-escalate.",
+        "Parliament welcomed the Council's call on all sides to exercise restraint.",
+        "Parliament strongly condemned the attack and deplored the loss of life.",
+        "Parliament expressed concern, regretted the delay, noted the report and recalled its "
+        "position.",
+        "It recalled that the authorities are obliged to protect journalists.",
+    ],
+)
+def test_sentences_that_are_not_calls_by_parliament_stay_context(text: str) -> None:
+    parsed = parse_oeil_summary(text)
+
+    assert parsed.calls == ()
+    assert text in parsed.context
+
+
+def test_parliament_demanded_is_a_call_without_an_explicit_addressee() -> None:
+    calls = parse_oeil_summary(
+        "Parliament demanded the immediate release of all detained journalists."
+    ).calls
+
+    assert [(c.addressees, c.action, c.has_explicit_addressee) for c in calls] == [
+        ((), "the immediate release of all detained journalists", False)
+    ]
+
+
+def test_bullet_markers_lists_and_their_end() -> None:
+    text = (
+        "Parliament urged the Commission to:\n"
+        "(a) propose a directive;\n\n"
+        "* fund civil society; and\n"
+        "• review the strategy, taking into\n"
+        "account the new data.\n"
+        "(iv) report back.\n\n"
+        "Parliament noted the report.\n\n"
+        "- this bullet follows a non-call paragraph\n"
+    )
+
+    parsed = parse_oeil_summary(text)
+
+    assert [call.action for call in parsed.calls] == [
+        "propose a directive",
+        "fund civil society",
+        "review the strategy, taking into account the new data",
+        "report back",
+    ]
+    assert {call.addressees for call in parsed.calls} == {("Commission",)}
+    assert "Parliament noted the report." in parsed.context
+    assert "this bullet follows a non-call paragraph" in parsed.context
+
+
+def test_a_list_introduced_by_a_sentence_that_is_not_a_call_stays_context() -> None:
+    parsed = parse_oeil_summary("Parliament noted the following:\n- one thing;\n- another.")
+
+    assert parsed.calls == ()
+    assert parsed.context == ("Parliament noted the following:", "one thing;", "another.")
+
+
+def test_an_object_pronoun_resolves_to_the_actors_named_before() -> None:
+    parsed = parse_oeil_summary(
+        "The Egyptian authorities detained 60 activists. Parliament urged them to release the "
+        "activists."
+    )
+
+    assert [(c.addressee_as_written, c.addressees) for c in parsed.calls] == [
+        ("them", ("Authorities of Egypt",))
+    ]
+
+
+def test_an_unresolvable_pronoun_is_reported() -> None:
+    parsed = parse_oeil_summary("He is urged to resign.")
+
+    assert [(c.addressee_as_written, c.addressees, c.action) for c in parsed.calls] == [
+        ("He", (), "resign")
+    ]
+    assert any('"He"' in warning for warning in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        ("suspend all loans to the regime", "financing"),
+        ("halt financing programmes in the country", "financing"),
+        ("ensure that budget support is suspended", "financing"),
+        ("adopt targeted sanctions against those responsible", "sanctions"),
+        ("impose asset freezes and travel bans", "sanctions"),
+        ("launch an independent inquiry into the killings", "investigation"),
+        ("investigate the allegations of torture", "investigation"),
+        ("continue to monitor the situation closely", "other"),
+        ("release all political prisoners", "demand"),
+        ("put an end to all forms of arbitrary detention, reprisals and harassment", "demand"),
+    ],
+)
+def test_calls_are_classified_by_what_they_demand(action: str, kind: str) -> None:
+    calls = parse_oeil_summary(f"Parliament called on the Commission to {action}.").calls
+
+    assert [call.kind for call in calls] == [kind]
+    assert kind in CALL_KINDS
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("the Kazakh government", ("Government of Kazakhstan",)),
+        ("The Government of Kazakhstan", ("Government of Kazakhstan",)),
+        ("the Hungarian government", ("Government of Hungary",)),
+        ("Turkey's government", ("Government of Turkey",)),
+        ("the Belarusian authorities", ("Authorities of Belarus",)),
+        ("the authorities of Egypt", ("Authorities of Egypt",)),
+        ("the VP/HR, the Council and the Commission", ("VP/HR", "Council", "Commission")),
+        ("the European Commission and its Member States", ("Commission", "Member States")),
+        ("the Organization for Security and Co-operation in Europe (OSCE)",
+         ("Organization for Security and Co-operation in Europe",)),
+        ("the governments of Bosnia and Herzegovina and Serbia",
+         ("governments of Bosnia and Herzegovina and Serbia",)),
+    ],
+)  # fmt: skip
+def test_addressees_are_normalised_with_a_general_demonym_table(
+    written: str, expected: tuple[str, ...]
+) -> None:
+    assert normalise_addressees(written) == expected
+
+
+def test_a_bare_the_authorities_means_the_resolutions_country() -> None:
+    assert normalise_addressees("the authorities", country="Iran") == ("Authorities of Iran",)
+    assert normalise_addressees("the authorities") == ("authorities",)
+
+
+def test_the_country_is_found_by_name_or_demonym() -> None:
+    assert find_country("the situation in Kazakhstan") == "Kazakhstan"
+    assert find_country("the Kazakh crackdown") == "Kazakhstan"
+    assert find_country("the case of South Sudanese refugees") == "South Sudan"
+    assert find_country("media freedom in the EU") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Robustness
+# ---------------------------------------------------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_any_text_parses_without_raising(text: str) -> None:
+    parsed = parse_oeil_summary(text)
+
+    assert isinstance(parsed, ParsedResolution)
+    assert not any("internal parser error" in warning for warning in parsed.warnings)
+
+
+OEIL_FRAGMENTS = [
+    "# Resolution on the situation in Kazakhstan",
+    "2022/2505(RSP) - 20/01/2022 - Text adopted by Parliament, single reading",
+    "The European Parliament adopted by 589 votes to 35, with 47 abstentions, a resolution on",
+    "Parliament called on",
+    "It also urged",
+    "He is urged to",
+    "They are called on to:",
+    "the Kazakh government",
+    "the Council and the Commission",
+    " to ",
+    " not to ",
+    " and ",
+    ", including ",
+    "- ",
+    "(a) ",
+    "• ",
+    ";",
+    ":",
+    ".",
+    "\n",
+    "\n\n",
+    "\r\n",
+    "President Tokayev's",
+    "Parliament called for",
+    "halt financing",
+    "immediately release",
+    "{{ mep.salutation }}",
+    "\u00a0",
+    "\u2019",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(OEIL_FRAGMENTS) | st.text(max_size=8), max_size=40))
+def test_any_mix_of_oeil_fragments_parses_without_raising(fragments: list[str]) -> None:
+    parsed = parse_oeil_summary("".join(fragments))
+
+    assert not any("internal parser error" in warning for warning in parsed.warnings)
+    for call in parsed.calls:
+        assert call.kind in CALL_KINDS
+        assert call.action
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        "founding text repeated",
+        "one huge word sequence",
+        "called on without a to",
+        "and-chain addressee",
+        "million bullets",
+        "digits after adopted by",
+        "chained second calls",
+    ],
+)
+def test_two_megabyte_inputs_finish(shape: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Run, don't assert time: this guards against catastrophic backtracking and quadratic
+    # loops (a hang or a RecursionError would fail it), and prints the figure for the record.
+    size = 2_000_000
+    founding = fixture_text(KAZAKHSTAN)
+    texts = {
+        "founding text repeated": founding * (size // len(founding)),
+        "one huge word sequence": "a " * (size // 2),
+        "called on without a to": "Parliament called on " + "the to " * (size // 7),
+        "and-chain addressee": "Parliament called on " + "the A and " * (size // 10) + "to act.",
+        "million bullets": "X is called on to:\n" + "- act; and\n" * (size // 11),
+        "digits after adopted by": "adopted by " + "1 000 " * (size // 6),
+        "chained second calls": "Parliament called on A to act" + " and urged B to act" * 100_000,
+    }
+
+    started = time.perf_counter()
+    parsed = parse_oeil_summary(texts[shape])
+    elapsed = time.perf_counter() - started
+
+    assert not any("internal parser error" in warning for warning in parsed.warnings)
+    with capsys.disabled():
+        print(f"\n  parse 2 MB ({shape}): {elapsed:.2f}s, {len(parsed.calls)} calls")
