@@ -247,3 +247,65 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+# --- Webhooks -------------------------------------------------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    SIGNATURE_CONFIRMED = "signature.confirmed", "Signature confirmed"
+    LETTER_SENT = "letter.sent", "Letter sent"
+
+
+def _all_webhook_events() -> list[str]:
+    return [event.value for event in WebhookEvent]
+
+
+class Webhook(models.Model):
+    """An organisation's endpoint for events. Payloads are signed with HMAC-SHA256 using
+    `secret`, so the receiver can tell them from forgeries."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64)
+    events = models.JSONField(default=_all_webhook_events)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.url} ({'active' if self.active else 'inactive'})"
+
+
+class WebhookDeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERING = "delivering", "Delivering"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: an outbox row like OutboundEmail, with its attempts."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    event_id = models.CharField(max_length=64)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=12, choices=WebhookDeliveryStatus.choices, default=WebhookDeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    response_status = models.PositiveIntegerField(null=True, blank=True)
+    not_before = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["webhook", "event_id"], name="webhook_delivery_once")
+        ]
+        indexes = [models.Index(fields=["status", "not_before"])]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.webhook.url} ({self.status})"

@@ -342,3 +342,60 @@ class RollCallVote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mep} {self.position}"
+
+
+# --- Organisation API tokens ----------------------------------------------------------------
+
+
+class ApiToken(models.Model):
+    """A bearer token for the organisation API. Only a SHA-256 of the secret is stored; the
+    secret is shown once, when the token is created."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, unique=True, help_text="Identifies the token.")
+    key_sha256 = models.CharField(max_length=64, unique=True)
+    role = models.CharField(
+        max_length=10, choices=OrganisationRole.choices, default=OrganisationRole.VIEWER
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…, {self.role})"
+
+    @property
+    def can_write(self) -> bool:
+        return self.role in (OrganisationRole.OWNER, OrganisationRole.EDITOR)
+
+
+class AuditEntry(models.Model):
+    """Who did what to which object, when, from where. Written by services, never edited."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=40, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
