@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
-from campaign.models import Campaign, CampaignStatus
+from campaign.models import Campaign, CampaignStatus, Organisation, Petition
 from config.errors import DomainError
 
 ALLOWED_TRANSITIONS: dict[str, set[str]] = {
@@ -39,3 +40,36 @@ def campaign_status_set(*, campaign: Campaign, status: str) -> Campaign:
         locked.save(update_fields=["status", "published_at", "updated_at"])
     campaign.status, campaign.published_at = locked.status, locked.published_at
     return locked
+
+
+def campaign_create(
+    *,
+    organisation: Organisation,
+    title: str,
+    summary: str = "",
+    slug: str | None = None,
+    languages: list[str] | None = None,
+    live_delivery: bool = False,
+) -> Campaign:
+    """A hand-made draft campaign (not from a resolution) with its petition."""
+    from campaign.importer.services import default_consent_text
+
+    base = slugify(slug or title)[:70] or "campaign"
+    candidate, n = base, 2
+    while Campaign.objects.filter(slug=candidate).exists():
+        candidate, n = f"{base}-{n}", n + 1
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            organisation=organisation,
+            slug=candidate,
+            title=title,
+            summary=summary,
+            languages=languages or ["en"],
+            live_delivery=live_delivery,
+        )
+        Petition.objects.create(
+            campaign=campaign,
+            text=summary or title,
+            consent_text=default_consent_text(organisation),
+        )
+    return campaign

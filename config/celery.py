@@ -31,5 +31,9 @@ def _install_beat_schedule(sender: Celery, **_: object) -> None:
             "task": "advocacy.tasks.outbound_email_sweep_task",
             "schedule": schedule(settings.OUTBOX_SWEEP_INTERVAL_SECONDS),
         },
+        "webhook-sweep": {
+            "task": "advocacy.tasks.webhook_delivery_sweep_task",
+            "schedule": schedule(settings.OUTBOX_SWEEP_INTERVAL_SECONDS),
+        },
         **getattr(settings, "CELERY_EXTRA_BEAT_SCHEDULE", {}),
     }

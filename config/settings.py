@@ -177,6 +177,14 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY = False
 
+# --- Webhooks -------------------------------------------------------------------------------
+# Organisations' endpoints must be public https URLs unless the deployment says otherwise
+# (development and tests post to 127.0.0.1).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", DEBUG)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8, minimum=1)
+
 # --- Mail -----------------------------------------------------------------------------------
 SMTP_URL = env_str("SMTP_URL", "smtp://127.0.0.1:1025")
 
@@ -288,6 +296,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaign.models.CampaignStatus.choices",
+        "SignatureStatusEnum": "advocacy.models.SignatureStatus.choices",
+        "LetterStatusEnum": "advocacy.models.LetterStatus.choices",
+        "WebhookEventEnum": "advocacy.models.WebhookEvent.choices",
+        "WebhookDeliveryStatusEnum": "advocacy.models.WebhookDeliveryStatus.choices",
+        "OutboundEmailStatusEnum": "advocacy.models.OutboundEmailStatus.choices",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------
@@ -354,3 +370,23 @@ LETTER_MAX_MEPS_PER_REQUEST = env_int("LETTER_MAX_MEPS_PER_REQUEST", 100, minimu
 LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(
     "LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS", 900, minimum=0
 )
+
+# --- Outbox dispatch (bench) ------------------------------------------------------------------
+# true: every outbox row publishes its own send task when its transaction commits (lowest
+# latency, one broker round trip per row). false: nothing is published per row; beat runs a
+# dispatcher every OUTBOX_DISPATCH_INTERVAL_SECONDS that claims due rows in batches of
+# OUTBOX_BATCH_SIZE and sends each batch over one SMTP connection (docs/performance.md).
+OUTBOX_PUBLISH_ON_COMMIT = env_bool("OUTBOX_PUBLISH_ON_COMMIT", True)
+OUTBOX_DISPATCH_INTERVAL_SECONDS = env_int("OUTBOX_DISPATCH_INTERVAL_SECONDS", 1, minimum=1)
+if not OUTBOX_PUBLISH_ON_COMMIT:
+    CELERY_EXTRA_BEAT_SCHEDULE = {
+        **CELERY_EXTRA_BEAT_SCHEDULE,
+        "outbox-dispatch": {
+            "task": "advocacy.tasks.outbound_email_dispatch_task",
+            "schedule": float(OUTBOX_DISPATCH_INTERVAL_SECONDS),
+            # Ticks a busy or stopped worker could not take are dropped, not stacked up:
+            # the next run claims whatever is due anyway.
+            "options": {"expires": float(max(5, 3 * OUTBOX_DISPATCH_INTERVAL_SECONDS))},
+        },
+    }
+# --- end Outbox dispatch (bench) --------------------------------------------------------------

@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/v1/org/", include("advocacy.org_api_urls")),
     path("api/v1/", include("advocacy.api_urls")),
     path("api/v1/", include("advocacy.letter_api_urls")),
     path("", include("advocacy.letter_urls")),

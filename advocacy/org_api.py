@@ -1,0 +1,392 @@
+"""The organisation API: `Authorization: Bearer rsl_…`, one organisation per token.
+
+Every queryset starts from the token's organisation, so another organisation's objects are
+indistinguishable from ids that never existed (404, never 403). Viewer tokens read; owner
+and editor tokens also write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from advocacy.models import Letter, Signature, Webhook, WebhookDelivery
+from advocacy.org_serializers import (
+    CampaignSerializer,
+    CampaignStatusSerializer,
+    LetterSerializer,
+    LetterTemplateSerializer,
+    PetitionSerializer,
+    ResolutionImportReportSerializer,
+    ResolutionImportSerializer,
+    SignatureSerializer,
+    WebhookDeliverySerializer,
+    WebhookSerializer,
+)
+from advocacy.webhooks import webhook_create
+from campaign.api_tokens import ApiTokenAuthentication
+from campaign.audit import audit_record
+from campaign.models import ApiToken, Campaign, CampaignStatus, LetterTemplate, Organisation
+from config.errors import ConflictError
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input: `error.fields` names each bad field."),
+    401: OpenApiResponse(description="Missing, invalid or revoked token."),
+    403: OpenApiResponse(description="The token's role may not write."),
+    404: OpenApiResponse(description="No such object in this organisation."),
+}
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = "campaign.api_tokens.ApiTokenAuthentication"
+    name = "organisationToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "rsl_…"}
+
+
+class OrganisationTokenPermission(permissions.BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if not isinstance(token, ApiToken):
+            return False
+        return request.method in permissions.SAFE_METHODS or token.can_write
+
+
+class OrgApiMixin(APIView):
+    lookup_value_regex = "[0-9]+"
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [OrganisationTokenPermission]
+
+    @property
+    def organisation(self) -> Organisation:
+        token = self.request.auth
+        assert isinstance(token, ApiToken)  # noqa: S101  (guaranteed by the permission)
+        return token.organisation
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]  # GenericAPIView supplies it
+        if isinstance(self.request.auth, ApiToken):
+            context["organisation"] = self.request.auth.organisation
+        return context
+
+    def audit(self, action_name: str, obj: Any, detail: dict[str, Any] | None = None) -> None:
+        token = self.request.auth
+        assert isinstance(token, ApiToken)  # noqa: S101
+        audit_record(
+            action=action_name,
+            organisation=token.organisation,
+            actor_label=f"api token {token.prefix} ({token.name})",
+            obj=obj,
+            detail=detail,
+            request=self.request._request,
+        )
+
+
+class NewestFirstCursor(CursorPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "-id"
+
+
+def _datetime_param(request: Request, name: str) -> Any:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    value = parse_datetime(raw)
+    if value is None:
+        raise ValidationError({name: ["Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
+    return value
+
+
+def _int_param(request: Request, name: str) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise ValidationError({name: ["Must be a positive whole number."]})
+    return int(raw)
+
+
+@extend_schema(tags=["organisation: campaigns"], responses={**ERRORS})
+class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
+    serializer_class = CampaignSerializer
+    pagination_class = NewestFirstCursor
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Campaign.objects.none()
+        return Campaign.objects.filter(organisation=self.organisation).select_related("petition")
+
+    @extend_schema(responses={201: CampaignSerializer, **ERRORS})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from campaign.services import campaign_create
+
+        serializer = CampaignSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            campaign = campaign_create(organisation=self.organisation, **serializer.validated_data)
+            self.audit("campaign.create", campaign)
+        return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer: serializers.BaseSerializer[Campaign]) -> None:
+        with transaction.atomic():
+            campaign = serializer.save()
+            self.audit("campaign.update", campaign, {"fields": sorted(serializer.validated_data)})
+
+    def perform_destroy(self, instance: Campaign) -> None:
+        if instance.status != CampaignStatus.DRAFT:
+            raise ConflictError(
+                "Only draft campaigns can be deleted; close this one instead.",
+                code="campaign_not_draft",
+            )
+        with transaction.atomic():
+            self.audit("campaign.delete", instance)
+            instance.delete()
+
+    @extend_schema(request=CampaignStatusSerializer, responses={200: CampaignSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request: Request, pk: str | None = None) -> Response:
+        """Publish (live), pause or close a campaign."""
+        from campaign.services import campaign_status_set
+
+        campaign = self.get_object()
+        serializer = CampaignStatusSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            campaign = campaign_status_set(
+                campaign=campaign, status=serializer.validated_data["status"]
+            )
+            self.audit("campaign.status", campaign, {"status": campaign.status})
+        return Response(CampaignSerializer(campaign).data)
+
+    @extend_schema(
+        methods=["GET"], responses={200: PetitionSerializer, **ERRORS}, operation_id="petition_get"
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        request=PetitionSerializer,
+        responses={200: PetitionSerializer, **ERRORS},
+        operation_id="petition_update",
+    )
+    @action(detail=True, methods=["get", "patch"], url_path="petition")
+    def petition(self, request: Request, pk: str | None = None) -> Response:
+        """The campaign's petition. Changing the consent text starts a new consent version."""
+        campaign = self.get_object()
+        petition = campaign.petition
+        if request.method == "GET":
+            return Response(PetitionSerializer(petition).data)
+        serializer = PetitionSerializer(petition, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            new_consent = serializer.validated_data.get("consent_text")
+            if new_consent is not None and new_consent != petition.consent_text:
+                petition.consent_version += 1
+            serializer.save(consent_version=petition.consent_version)
+            self.audit("petition.update", petition, {"fields": sorted(serializer.validated_data)})
+        return Response(PetitionSerializer(petition).data)
+
+
+@extend_schema(
+    tags=["organisation: letter templates"],
+    parameters=[OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id.")],
+    responses={**ERRORS},
+)
+class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
+    serializer_class = LetterTemplateSerializer
+    pagination_class = NewestFirstCursor
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[LetterTemplate]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return LetterTemplate.objects.none()
+        queryset = LetterTemplate.objects.filter(campaign__organisation=self.organisation)
+        campaign_id = _int_param(self.request, "campaign")
+        if campaign_id is not None:
+            queryset = queryset.filter(campaign_id=campaign_id)
+        return queryset
+
+    def perform_create(self, serializer: serializers.BaseSerializer[LetterTemplate]) -> None:
+        with transaction.atomic():
+            self.audit("letter_template.create", serializer.save())
+
+    def perform_update(self, serializer: serializers.BaseSerializer[LetterTemplate]) -> None:
+        with transaction.atomic():
+            self.audit("letter_template.update", serializer.save())
+
+    def perform_destroy(self, instance: LetterTemplate) -> None:
+        with transaction.atomic():
+            self.audit("letter_template.delete", instance)
+            instance.delete()
+
+
+@extend_schema(
+    tags=["organisation: signatures"],
+    parameters=[
+        OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id."),
+        OpenApiParameter("status", OpenApiTypes.STR, enum=["pending", "confirmed"]),
+        OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
+        OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
+    ],
+    responses={**ERRORS},
+)
+class SignatureViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Signature]):
+    serializer_class = SignatureSerializer
+    pagination_class = NewestFirstCursor
+
+    def get_queryset(self) -> QuerySet[Signature]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Signature.objects.none()
+        queryset = Signature.objects.filter(
+            petition__campaign__organisation=self.organisation
+        ).select_related("supporter", "petition")
+        campaign_id = _int_param(self.request, "campaign")
+        if campaign_id is not None:
+            queryset = queryset.filter(petition__campaign_id=campaign_id)
+        status_filter = self.request.query_params.get("status")
+        if status_filter is not None:
+            if status_filter not in {"pending", "confirmed"}:
+                raise ValidationError({"status": ["Use pending or confirmed."]})
+            queryset = queryset.filter(status=status_filter)
+        since, until = (
+            _datetime_param(self.request, "since"),
+            _datetime_param(self.request, "until"),
+        )
+        if since is not None:
+            queryset = queryset.filter(created_at__gte=since)
+        if until is not None:
+            queryset = queryset.filter(created_at__lt=until)
+        return queryset
+
+
+@extend_schema(
+    tags=["organisation: letters"],
+    parameters=[
+        OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id."),
+        OpenApiParameter(
+            "status",
+            OpenApiTypes.STR,
+            enum=["awaiting_confirmation", "queued", "sent", "failed", "cancelled", "skipped"],
+        ),
+        OpenApiParameter("mep", OpenApiTypes.INT, description="The MEP's EP id."),
+        OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
+        OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
+    ],
+    responses={**ERRORS},
+)
+class LetterViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Letter]):
+    serializer_class = LetterSerializer
+    pagination_class = NewestFirstCursor
+
+    def get_queryset(self) -> QuerySet[Letter]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Letter.objects.none()
+        queryset = Letter.objects.filter(campaign__organisation=self.organisation).select_related(
+            "mep", "supporter", "outbound_email"
+        )
+        campaign_id = _int_param(self.request, "campaign")
+        if campaign_id is not None:
+            queryset = queryset.filter(campaign_id=campaign_id)
+        mep = _int_param(self.request, "mep")
+        if mep is not None:
+            queryset = queryset.filter(mep__ep_id=mep)
+        status_filter = self.request.query_params.get("status")
+        if status_filter is not None:
+            queryset = queryset.filter(status=status_filter[:30])
+        since, until = (
+            _datetime_param(self.request, "since"),
+            _datetime_param(self.request, "until"),
+        )
+        if since is not None:
+            queryset = queryset.filter(created_at__gte=since)
+        if until is not None:
+            queryset = queryset.filter(created_at__lt=until)
+        return queryset
+
+
+class ResolutionImportApi(OrgApiMixin):
+    @extend_schema(
+        tags=["organisation: resolutions"],
+        request=ResolutionImportSerializer,
+        responses={200: ResolutionImportReportSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        """Import a Legislative Observatory summary; each call becomes a draft campaign.
+        Idempotent; `dry_run` reports without writing."""
+        from campaign.importer.services import resolution_import
+
+        serializer = ResolutionImportSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if len(data["text"].encode()) > 1_000_000:
+            raise ValidationError({"text": ["At most 1,000,000 bytes."]})
+        report = resolution_import(
+            organisation=self.organisation,
+            text=data["text"],
+            source_url=data.get("source_url") or "",
+            publish=data["publish"],
+            dry_run=data["dry_run"],
+        )
+        if not report.dry_run and report.changed_anything:
+            self.audit(
+                "resolution.import",
+                None,
+                {"procedure": report.procedure_reference, "created": len(report.created)},
+            )
+        return Response(ResolutionImportReportSerializer(report).data)
+
+
+@extend_schema(tags=["organisation: webhooks"], responses={**ERRORS})
+class WebhookViewSet(
+    OrgApiMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet[Webhook],
+):
+    serializer_class = WebhookSerializer
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Webhook]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return Webhook.objects.none()
+        return Webhook.objects.filter(organisation=self.organisation).order_by("id")
+
+    @extend_schema(request=WebhookSerializer, responses={201: WebhookSerializer, **ERRORS})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Register an endpoint. The reply carries the signing secret."""
+        serializer = WebhookSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            webhook = webhook_create(
+                organisation=self.organisation,
+                url=serializer.validated_data["url"],
+                events=serializer.validated_data.get("events")
+                or ["signature.confirmed", "letter.sent"],
+            )
+            self.audit("webhook.create", webhook)
+        return Response(WebhookSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: WebhookDeliverySerializer(many=True), **ERRORS})
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str | None = None) -> Response:
+        """The latest delivery attempts of this webhook."""
+        webhook = self.get_object()
+        rows = WebhookDelivery.objects.filter(webhook=webhook).order_by("-id")[:200]
+        return Response(WebhookDeliverySerializer(rows, many=True).data)

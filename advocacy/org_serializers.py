@@ -1,0 +1,224 @@
+"""Serializers of the organisation API (token-authenticated, one organisation per token)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from advocacy.models import Letter, Signature, Webhook, WebhookDelivery, WebhookEvent
+from campaign.models import Campaign, CampaignStatus, LetterTemplate, Petition
+
+
+class PetitionSerializer(serializers.ModelSerializer[Petition]):
+    class Meta:
+        model = Petition
+        fields = ["id", "text", "goal", "consent_text", "consent_version", "confirmed_count"]
+        read_only_fields = ["id", "consent_version", "confirmed_count"]
+        extra_kwargs = {"text": {"max_length": 20_000}, "consent_text": {"max_length": 5_000}}
+
+    def validate_goal(self, value: int) -> int:
+        if not 1 <= value <= 100_000_000:
+            raise serializers.ValidationError("Must be between 1 and 100,000,000.")
+        return value
+
+
+class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+    petition = PetitionSerializer(read_only=True)
+    slug = serializers.SlugField(max_length=80, required=False)
+    languages = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2}$"), min_length=1, max_length=24, required=False
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "languages",
+            "live_delivery",
+            "call",
+            "petition",
+            "created_at",
+            "updated_at",
+            "published_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "call",
+            "petition",
+            "created_at",
+            "updated_at",
+            "published_at",
+        ]
+        extra_kwargs = {"title": {"max_length": 200}, "summary": {"max_length": 5_000}}
+
+
+class CampaignStatusSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=CampaignStatus.choices)
+
+
+class LetterTemplateSerializer(serializers.ModelSerializer[LetterTemplate]):
+    campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.none())
+    targeting = serializers.JSONField(required=False)
+
+    class Meta:
+        model = LetterTemplate
+        fields = [
+            "id",
+            "campaign",
+            "language",
+            "subject",
+            "body",
+            "targeting",
+            "locked",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        extra_kwargs = {"body": {"max_length": 20_000}, "language": {"max_length": 8}}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        organisation = self.context.get("organisation")
+        field: Any = self.fields["campaign"]
+        if organisation is not None:
+            # Only the token's own campaigns are valid choices: another organisation's id is
+            # "does not exist", exactly like an id that was never used.
+            field.queryset = Campaign.objects.filter(organisation=organisation)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from campaign.targeting import TargetingInvalidError, targeting_parse
+        from campaign.templating import TemplateInvalidError, template_validate
+
+        subject = attrs.get("subject", getattr(self.instance, "subject", ""))
+        body = attrs.get("body", getattr(self.instance, "body", ""))
+        try:
+            template_validate(subject=subject, body=body)
+        except TemplateInvalidError as exc:
+            raise serializers.ValidationError(exc.fields or {"body": [exc.message]}) from exc
+        if "targeting" in attrs:
+            try:
+                targeting_parse(attrs["targeting"], check_references=True)
+            except TargetingInvalidError as exc:
+                raise serializers.ValidationError({"targeting": [exc.message]}) from exc
+        return attrs
+
+
+class SupporterBriefSerializer(serializers.Serializer[Any]):
+    first_name = serializers.CharField()
+    last_name = serializers.CharField()
+    email = serializers.EmailField(allow_null=True)
+    country = serializers.CharField()
+
+
+class SignatureSerializer(serializers.ModelSerializer[Signature]):
+    campaign = serializers.IntegerField(source="petition.campaign_id")
+    supporter = SupporterBriefSerializer()
+
+    class Meta:
+        model = Signature
+        fields = [
+            "id",
+            "campaign",
+            "status",
+            "country",
+            "channel",
+            "created_at",
+            "confirmed_at",
+            "supporter",
+        ]
+
+
+class LetterSerializer(serializers.ModelSerializer[Letter]):
+    mep = serializers.IntegerField(source="mep.ep_id")
+    mep_name = serializers.SerializerMethodField()
+    supporter = SupporterBriefSerializer()
+    delivery_status = serializers.CharField(
+        source="outbound_email.status", default=None, allow_null=True
+    )
+    last_error = serializers.CharField(
+        source="outbound_email.last_error", default=None, allow_null=True
+    )
+
+    class Meta:
+        model = Letter
+        fields = [
+            "id",
+            "campaign",
+            "mep",
+            "mep_name",
+            "language",
+            "subject",
+            "status",
+            "status_reason",
+            "delivery_status",
+            "last_error",
+            "created_at",
+            "supporter",
+        ]
+
+    def get_mep_name(self, letter: Letter) -> str:
+        return f"{letter.mep.first_name} {letter.mep.last_name}"
+
+
+class ResolutionImportSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
+    source_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
+    publish = serializers.BooleanField(default=False)
+    dry_run = serializers.BooleanField(default=False)
+
+
+class ResolutionImportReportSerializer(serializers.Serializer[Any]):
+    procedure_reference = serializers.CharField()
+    resolution_id = serializers.IntegerField(allow_null=True)
+    resolution_created = serializers.BooleanField()
+    resolution_updated = serializers.BooleanField()
+    created = serializers.ListField(child=serializers.CharField())
+    updated = serializers.ListField(child=serializers.CharField())
+    unchanged = serializers.ListField(child=serializers.CharField())
+    left_alone = serializers.ListField(child=serializers.CharField())
+    warnings = serializers.ListField(child=serializers.CharField())
+    dry_run = serializers.BooleanField()
+
+
+class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, required=False
+    )
+    secret = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "events", "active", "secret", "created_at"]
+        read_only_fields = ["id", "secret", "created_at"]
+
+    def validate_url(self, value: str) -> str:
+        from advocacy.webhooks import WebhookUrlError, webhook_url_check
+
+        try:
+            webhook_url_check(url=value)
+        except WebhookUrlError as exc:
+            raise serializers.ValidationError(exc.message) from exc
+        return value
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "event_id",
+            "status",
+            "attempts",
+            "response_status",
+            "last_error",
+            "created_at",
+            "delivered_at",
+            "payload",
+        ]
