@@ -7,11 +7,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
 
+from campaign.audit import audit_record
 from campaign.importer.drafting import draft_campaign
 from campaign.importer.services import (
     MAX_IMPORT_BYTES,
@@ -21,6 +24,8 @@ from campaign.importer.services import (
     resolution_text_decode,
 )
 from campaign.models import (
+    ApiToken,
+    AuditEntry,
     Call,
     Campaign,
     Membership,
@@ -29,6 +34,7 @@ from campaign.models import (
     Resolution,
 )
 from campaign.permissions import WRITE_ROLES, organisation_ids_for, organisations_for
+from config.errors import DomainError
 
 
 class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -85,6 +91,37 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if db_field.related_model is Organisation:
             kwargs["queryset"] = organisations_for(user=request.user, roles=WRITE_ROLES)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Every save and delete made through the admin is recorded in the audit log.
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_record(
+                action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+                organisation=self._organisation_of(obj),
+                actor=request.user,
+                obj=obj,
+                detail={"fields": sorted(form.changed_data)} if change else None,
+                request=request,
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            audit_record(
+                action=f"{obj._meta.model_name}.delete",
+                organisation=self._organisation_of(obj),
+                actor=request.user,
+                obj=obj,
+                request=request,
+            )
+            super().delete_model(request, obj)
+
+    def _organisation_of(self, obj: Any) -> Organisation | None:
+        organisation_id = self._organisation_id(obj)
+        if organisation_id is None:
+            return None
+        return Organisation.objects.filter(pk=organisation_id).first()
 
 
 @admin.register(Organisation)
@@ -209,12 +246,24 @@ class ResolutionAdmin(OrganisationScopedAdmin):
                         if not positions:
                             form.add_error(None, "Tick at least one call.")
                         else:
-                            report = resolution_import(
-                                organisation=data["organisation"],
-                                text=data["text"],
-                                source_url=data["source_url"] or "",
-                                positions=positions,
-                            )
+                            with transaction.atomic():
+                                report = resolution_import(
+                                    organisation=data["organisation"],
+                                    text=data["text"],
+                                    source_url=data["source_url"] or "",
+                                    positions=positions,
+                                )
+                                audit_record(
+                                    action="resolution.import",
+                                    organisation=data["organisation"],
+                                    actor=request.user,
+                                    detail={
+                                        "procedure": report.procedure_reference,
+                                        "created": len(report.created),
+                                        "updated": len(report.updated),
+                                    },
+                                    request=request,
+                                )
                             messages.success(
                                 request,
                                 f"{report.procedure_reference}: created {len(report.created)},"
@@ -247,7 +296,7 @@ class PetitionInline(admin.StackedInline):  # type: ignore[type-arg]
 
 @admin.register(Campaign)
 class CampaignAdmin(OrganisationScopedAdmin):
-    list_display = ["title", "organisation", "status", "live_delivery", "created_at"]
+    list_display = ["title", "organisation", "status", "live_delivery", "created_at", "dashboard"]
     list_filter = ["status", "live_delivery"]
     search_fields = ["title", "slug"]
     readonly_fields = ["call", "generated_hash", "created_at", "updated_at", "published_at"]
@@ -260,10 +309,30 @@ class CampaignAdmin(OrganisationScopedAdmin):
         allowed = set(organisation_ids_for(user=request.user, roles=WRITE_ROLES))
         changed = 0
         for campaign in queryset:
-            if campaign.organisation_id in allowed:
-                campaign_status_set(campaign=campaign, status=status)
+            if campaign.organisation_id not in allowed:
+                continue
+            try:
+                with transaction.atomic():
+                    campaign_status_set(campaign=campaign, status=status)
+                    audit_record(
+                        action="campaign.status",
+                        organisation=campaign.organisation,
+                        actor=request.user,
+                        obj=campaign,
+                        detail={"status": status},
+                        request=request,
+                    )
                 changed += 1
+            except DomainError as exc:
+                self.message_user(request, f"{campaign}: {exc.message}", messages.WARNING)
         self.message_user(request, f"{changed} campaign(s) now {status}.")
+
+    @admin.display(description="Dashboard")
+    def dashboard(self, obj: Campaign) -> str:
+        # A URL by name: the dashboard lives in advocacy, which campaign must not import.
+        return format_html(
+            '<a href="{}">Dashboard</a>', reverse("campaign-dashboard", args=[obj.pk])
+        )
 
     @admin.action(description="Publish (live)")
     def publish(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
@@ -276,3 +345,102 @@ class CampaignAdmin(OrganisationScopedAdmin):
     @admin.action(description="Close")
     def close(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._set_status(request, queryset, "closed")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(OrganisationScopedAdmin):
+    """Tokens for the organisation API. The secret is shown once, right after creation."""
+
+    list_display = [
+        "name",
+        "organisation",
+        "prefix",
+        "role",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["role"]
+    fields = ["organisation", "name", "role"]
+    actions = ["revoke"]
+
+    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
+        allowed = organisation_ids_for(user=request.user, roles=["owner"])
+        if obj is None:
+            return bool(allowed)
+        return self._organisation_id(obj) in allowed
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
+        if db_field.related_model is Organisation:
+            kwargs["queryset"] = organisations_for(user=request.user, roles=["owner"])
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from campaign.api_tokens import api_token_create
+
+        with transaction.atomic():
+            token, raw = api_token_create(
+                organisation=obj.organisation,
+                name=obj.name,
+                role=obj.role,
+                created_by=request.user if request.user.is_authenticated else None,
+            )
+            audit_record(
+                action="api_token.create",
+                organisation=obj.organisation,
+                actor=request.user,
+                obj=token,
+                request=request,
+            )
+        obj.pk = token.pk
+        messages.warning(request, f"Copy this token now; it will not be shown again: {raw}")
+
+    @admin.action(description="Revoke")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        from campaign.api_tokens import api_token_revoke
+
+        allowed = set(organisation_ids_for(user=request.user, roles=["owner"]))
+        for token in queryset:
+            if token.organisation_id in allowed:
+                with transaction.atomic():
+                    api_token_revoke(token=token)
+                    audit_record(
+                        action="api_token.revoke",
+                        organisation=token.organisation,
+                        actor=request.user,
+                        obj=token,
+                        request=request,
+                    )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(OrganisationScopedAdmin):
+    """Read-only: the log is written by services, never edited."""
+
+    list_display = [
+        "created_at",
+        "organisation",
+        "actor_label",
+        "action",
+        "object_type",
+        "object_repr",
+        "ip_address",
+    ]
+    list_filter = ["action", "object_type", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["actor_label", "object_repr", "action", "ip_address"]
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
