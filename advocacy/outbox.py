@@ -9,6 +9,12 @@
 3. `outbound_email_sweep` (Celery beat) re-publishes rows whose broker message was lost and
    hands rows stranded in `sending` by a dead worker back to `queued`.
 
+With OUTBOX_PUBLISH_ON_COMMIT=false nothing is published per row: `outbound_email_dispatch`
+(beat, every OUTBOX_DISPATCH_INTERVAL_SECONDS) claims due rows in batches with the same
+conditional claim and sends them. A web request then pays no broker round trip at all (about
+a quarter of a signing request's CPU), and a burst of rows leaves in batches of
+OUTBOX_BATCH_SIZE over one SMTP connection each, instead of one connection per mail.
+
 The broker is only a doorbell. A lost message costs latency, never a mail; a duplicate
 message costs one no-op claim, never a second mail.
 """
@@ -20,6 +26,7 @@ import logging
 import random
 import smtplib
 import socket
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +34,7 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.db import transaction
@@ -83,7 +91,8 @@ def outbound_email_create(
 ) -> OutboundEmail:
     """Write one outbox row. Call inside the transaction of the action that caused the mail:
     the row commits or rolls back with it. The send task is published on commit; a row whose
-    `not_before` lies in the future is published by the sweep once due."""
+    `not_before` lies in the future is published by the sweep once due. With
+    OUTBOX_PUBLISH_ON_COMMIT off, nothing is published: the dispatcher finds the row."""
     headers = dict(headers or {})
     sender = sender or settings.DEFAULT_FROM_EMAIL
     for name, value in (
@@ -109,7 +118,7 @@ def outbound_email_create(
         organisation=organisation,
         campaign=campaign,
     )
-    if publish and email.not_before <= now:
+    if publish and settings.OUTBOX_PUBLISH_ON_COMMIT and email.not_before <= now:
         email_id = email.pk
         transaction.on_commit(lambda: publish_send([email_id]))
     return email
@@ -141,6 +150,10 @@ class SendOutcome:
 
 def _is_permanent(exc: BaseException) -> bool:
     """SMTP 5xx replies are permanent; 4xx, 421, timeouts and disconnects are transient."""
+    if isinstance(exc, SoftTimeLimitExceeded):
+        # The task ran out of time (a slow server, a long batch): nothing is wrong with the
+        # mail. Without this it fell through to "anything else" below and failed for good.
+        return False
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return bool(codes) and all(code >= 500 for code in codes)
@@ -208,6 +221,29 @@ def _claim(email_ids: Iterable[int]) -> list[OutboundEmail]:
     return rows
 
 
+def _claim_due(limit: int) -> list[OutboundEmail]:
+    """Claim up to `limit` due rows, oldest due first, queued → sending. Same gate as `_claim`:
+    SKIP LOCKED lets concurrent dispatchers take disjoint batches, and the UPDATE inside the
+    same transaction moves them out of `queued` before anyone else can see them there. Uses
+    the partial index on queued rows' `not_before`."""
+    now = timezone.now()
+    with transaction.atomic():
+        rows = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(status=QUEUED, not_before__lte=now)
+            .order_by("not_before", "id")[:limit]
+        )
+        if rows:
+            OutboundEmail.objects.filter(id__in=[row.pk for row in rows]).update(
+                status=SENDING, claimed_at=now, attempts=F("attempts") + 1
+            )
+    for row in rows:
+        row.status = SENDING
+        row.claimed_at = now
+        row.attempts += 1
+    return rows
+
+
 def _record_sent(email: OutboundEmail) -> None:
     now = timezone.now()
     updated = OutboundEmail.objects.filter(
@@ -215,6 +251,33 @@ def _record_sent(email: OutboundEmail) -> None:
     ).update(status=OutboundEmailStatus.SENT, sent_at=now, last_error="")
     if updated and email.kind == EmailKind.LETTER:
         Letter.objects.filter(outbound_email_id=email.pk).update(status=LetterStatus.SENT)
+        _webhook_letter_sent(email)
+
+
+def _webhook_letter_sent(email: OutboundEmail) -> None:
+    from advocacy.webhooks import webhook_event_emit
+
+    letter = (
+        Letter.objects.filter(outbound_email_id=email.pk).select_related("mep", "campaign").first()
+    )
+    if letter is None:
+        return
+    webhook_event_emit(
+        organisation_id=letter.campaign.organisation_id,
+        event="letter.sent",
+        event_id=f"letter-{letter.pk}",
+        data={
+            "letter_id": letter.pk,
+            "campaign": {"id": letter.campaign_id, "slug": letter.campaign.slug},
+            "mep": {
+                "ep_id": letter.mep.ep_id,
+                "name": f"{letter.mep.first_name} {letter.mep.last_name}",
+            },
+            "message_id": email.message_id,
+            "sent_at": timezone.now().isoformat(),
+            "test_mode": email.recipient != letter.mep.email,
+        },
+    )
 
 
 def _record_failure(email: OutboundEmail, exc: BaseException) -> SendOutcome:
@@ -251,11 +314,75 @@ def outbound_email_send_many(*, email_ids: Sequence[int]) -> list[SendOutcome]:
     outcomes = [SendOutcome(i, "skipped") for i in email_ids if i not in claimed_ids]
     if not rows:
         return outcomes
+    return outcomes + _send_claimed(rows)
+
+
+def _claims_renew(
+    rows: list[OutboundEmail],
+) -> tuple[list[OutboundEmail], list[OutboundEmail]]:
+    """Keep this worker's claim on the rows it has still to send; return (kept, lost).
+
+    Why: the sweep hands rows left in `sending` longer than OUTBOX_STALE_SENDING_SECONDS back
+    to `queued`, and `claimed_at` is stamped once per batch. A batch that outlives that limit
+    (a slow server, a long batch) would have its tail handed to another worker while it is
+    still in this one's list, and both would send it. Renewing the claim of the unsent rows
+    once a third of the limit has passed closes that; a row already handed back is dropped,
+    because another worker owns it now. Costs one UPDATE per third of the limit, not per mail.
+    """
+    if not rows:
+        return rows, []
+    now = timezone.now()
+    claimed_at = rows[0].claimed_at
+    renew_after = timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS / 3)
+    if claimed_at is None or now - claimed_at < renew_after:
+        return rows, []
+    with transaction.atomic():
+        kept_ids = set(
+            OutboundEmail.objects.select_for_update()
+            .filter(id__in=[row.pk for row in rows], status=SENDING, claimed_at=claimed_at)
+            .values_list("id", flat=True)
+        )
+        OutboundEmail.objects.filter(id__in=kept_ids).update(claimed_at=now)
+    for row in rows:
+        if row.pk in kept_ids:
+            row.claimed_at = now
+    return [r for r in rows if r.pk in kept_ids], [r for r in rows if r.pk not in kept_ids]
+
+
+def _claims_release(rows: Sequence[OutboundEmail]) -> list[SendOutcome]:
+    """Hand claimed rows that were never tried back to `queued`, due now, with the attempt
+    their claim counted taken back."""
+    outcomes: list[SendOutcome] = []
+    for row in rows:
+        released = OutboundEmail.objects.filter(
+            pk=row.pk, status=SENDING, claimed_at=row.claimed_at
+        ).update(status=QUEUED, not_before=timezone.now(), attempts=F("attempts") - 1)
+        outcomes.append(
+            SendOutcome(row.pk, "retry", retry_in=0) if released else SendOutcome(row.pk, "skipped")
+        )
+    return outcomes
+
+
+def _send_claimed(rows: Sequence[OutboundEmail]) -> list[SendOutcome]:
+    """Send rows this process has claimed over one SMTP connection and record each outcome."""
+    outcomes: list[SendOutcome] = []
     connection = mailers.default
+    pending = list(rows)
     try:
-        for email in rows:
+        while pending:
+            pending, lost = _claims_renew(pending)
+            outcomes.extend(SendOutcome(row.pk, "skipped") for row in lost)
+            if not pending:
+                break
+            email = pending.pop(0)
             try:
                 connection.send_messages([_build_message(email)])
+            except SoftTimeLimitExceeded as exc:
+                # The hard limit kills this process soon: retry this row, hand the unsent rest
+                # back now instead of leaving it stranded in `sending` until the sweep.
+                outcomes.append(_record_failure(email, exc))
+                outcomes.extend(_claims_release(pending))
+                break
             except Exception as exc:
                 outcomes.append(_record_failure(email, exc))
                 # The session may be unusable after an error: start the next one afresh.
@@ -272,6 +399,45 @@ def outbound_email_send_many(*, email_ids: Sequence[int]) -> list[SendOutcome]:
     return outcomes
 
 
+# --- Dispatch (OUTBOX_PUBLISH_ON_COMMIT=false) -----------------------------------------------
+
+# A dispatch run stops claiming after this long, well inside the task's soft time limit; the
+# next beat tick carries on, so a backlog never pins a worker process for good.
+DISPATCH_TIME_BUDGET_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class DispatchResult:
+    batches: int
+    sent: int
+    retried: int
+    failed: int
+
+
+def outbound_email_dispatch(
+    *, batch_size: int | None = None, time_budget: float = DISPATCH_TIME_BUDGET_SECONDS
+) -> DispatchResult:
+    """Claim due rows in batches and send each batch over one SMTP connection, until none is
+    due or `time_budget` seconds have passed. Safe to run concurrently (each run claims
+    disjoint rows) and at any time. A row whose send failed transiently is back in `queued`
+    with a later `not_before`: a later run picks it up once due, so nothing is re-published."""
+    size = batch_size or settings.OUTBOX_BATCH_SIZE
+    deadline = time.monotonic() + time_budget
+    batches = sent = retried = failed = 0
+    while True:
+        rows = _claim_due(size)
+        if not rows:
+            break
+        batches += 1
+        for outcome in _send_claimed(rows):
+            sent += outcome.result == "sent"
+            retried += outcome.result == "retry"
+            failed += outcome.result == "failed"
+        if len(rows) < size or time.monotonic() >= deadline:
+            break
+    return DispatchResult(batches=batches, sent=sent, retried=retried, failed=failed)
+
+
 # --- Sweep ----------------------------------------------------------------------------------
 
 
@@ -279,6 +445,7 @@ def outbound_email_send_many(*, email_ids: Sequence[int]) -> list[SendOutcome]:
 class SweepResult:
     reclaimed: int
     published: int
+    given_up: int = 0
 
 
 def outbound_email_sweep(*, limit: int = 10_000) -> SweepResult:
@@ -289,6 +456,25 @@ def outbound_email_sweep(*, limit: int = 10_000) -> SweepResult:
     stale_sending = now - timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS)
     stranded = OutboundEmail.objects.filter(status=SENDING, claimed_at__lt=stale_sending)
     stranded_ids = list(stranded.values_list("id", flat=True)[:limit])
+    # A row whose last allowed attempt died with its worker is given up, not handed back: a
+    # poison row (its sending kills the process, e.g. past the task's hard time limit) never
+    # reaches `_record_failure`, so without this it would kill a worker every sweep, forever.
+    poison = stranded.filter(id__in=stranded_ids, attempts__gte=settings.OUTBOX_MAX_ATTEMPTS)
+    poison_ids = list(poison.values_list("id", flat=True))
+    given_up = 0
+    if poison_ids:
+        reason = (
+            f"gave up after {settings.OUTBOX_MAX_ATTEMPTS} attempts: the worker died while "
+            "sending it (killed, or over the task time limit)"
+        )
+        given_up = poison.filter(id__in=poison_ids).update(
+            status=OutboundEmailStatus.FAILED, last_error=reason
+        )
+        Letter.objects.filter(
+            outbound_email_id__in=poison_ids, outbound_email__status=OutboundEmailStatus.FAILED
+        ).update(status=LetterStatus.FAILED, status_reason=reason[:300])
+        logger.warning("outbox sweep: gave up on %d row(s): %s", given_up, poison_ids)
+        stranded_ids = [i for i in stranded_ids if i not in set(poison_ids)]
     # Same filter again in the UPDATE: a row its worker finished meanwhile stays as it is.
     reclaimed = stranded.filter(id__in=stranded_ids).update(status=QUEUED, not_before=now)
     stale_queued = now - timedelta(seconds=settings.OUTBOX_STALE_QUEUED_SECONDS)
@@ -304,6 +490,10 @@ def outbound_email_sweep(*, limit: int = 10_000) -> SweepResult:
         .values_list("id", flat=True)[:limit]
     )
     due_ids = list(dict.fromkeys([*stranded_ids, *due_ids]))
+    if not settings.OUTBOX_PUBLISH_ON_COMMIT:
+        # The dispatcher claims every due row, reclaimed ones included: publishing them too
+        # would only add no-op claims.
+        due_ids = []
     batch = settings.OUTBOX_BATCH_SIZE
     for start in range(0, len(due_ids), batch):
         publish_send(due_ids[start : start + batch])
@@ -311,4 +501,4 @@ def outbound_email_sweep(*, limit: int = 10_000) -> SweepResult:
         logger.info(
             "outbox sweep: %d reclaimed from dead workers, %d re-published", reclaimed, len(due_ids)
         )
-    return SweepResult(reclaimed=reclaimed, published=len(due_ids))
+    return SweepResult(reclaimed=reclaimed, published=len(due_ids), given_up=given_up)

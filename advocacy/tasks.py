@@ -6,7 +6,11 @@ import logging
 
 from celery import shared_task
 
-from advocacy.outbox import outbound_email_send_many, outbound_email_sweep
+from advocacy.outbox import (
+    outbound_email_dispatch,
+    outbound_email_send_many,
+    outbound_email_sweep,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +41,45 @@ def outbound_email_sweep_task() -> dict[str, int]:
     """Re-publish due rows whose message was lost; reclaim rows of dead workers."""
     result = outbound_email_sweep()
     return {"reclaimed": result.reclaimed, "published": result.published}
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def outbound_email_dispatch_task() -> dict[str, int]:
+    """Claim due outbox rows in batches and send them (OUTBOX_PUBLISH_ON_COMMIT=false; beat
+    runs it every OUTBOX_DISPATCH_INTERVAL_SECONDS). Safe to run concurrently and repeatedly:
+    each run claims disjoint rows, and an idle run costs one indexed query."""
+    result = outbound_email_dispatch()
+    return {"sent": result.sent, "retried": result.retried, "failed": result.failed}
+
+
+# --- Petitions ------------------------------------------------------------------------------
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def signature_unconfirmed_purge_task() -> int:
+    """Delete unconfirmed signatures past SIGNATURE_UNCONFIRMED_RETENTION_DAYS. Idempotent."""
+    from advocacy.signatures import signature_unconfirmed_purge
+
+    return signature_unconfirmed_purge()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def webhook_delivery_send_task(delivery_id: int) -> None:
+    """POST one webhook delivery; on failure re-publish with the row's backoff. Idempotent."""
+    from advocacy.webhooks import webhook_delivery_send
+
+    retry_in = webhook_delivery_send(delivery_id=delivery_id)
+    if retry_in is not None:
+        try:
+            webhook_delivery_send_task.apply_async(
+                args=(delivery_id,), countdown=retry_in, retry=False
+            )
+        except Exception as exc:  # the sweep re-publishes it
+            logger.warning("could not schedule webhook retry %s: %s", delivery_id, exc)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_delivery_sweep_task() -> int:
+    from advocacy.webhooks import webhook_delivery_sweep
+
+    return webhook_delivery_sweep()

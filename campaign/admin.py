@@ -36,6 +36,14 @@ from campaign.models import (
 from campaign.permissions import WRITE_ROLES, organisation_ids_for, organisations_for
 from config.errors import DomainError
 
+# Models that belong to an organisation, and the lookup from each to it.
+SCOPED_RELATIONS: dict[type[Model], str] = {
+    Campaign: "organisation",
+    Resolution: "organisation",
+    Call: "resolution__organisation",
+    Petition: "campaign__organisation",
+}
+
 
 class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Base for every organiser-facing admin: rows of other organisations do not exist, and
@@ -88,9 +96,29 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
     ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
-        if db_field.related_model is Organisation:
+        related = db_field.related_model
+        if related is Organisation:
             kwargs["queryset"] = organisations_for(user=request.user, roles=WRITE_ROLES)
+        elif related in SCOPED_RELATIONS:
+            # A foreign-key dropdown must not list another organisation's objects.
+            path_to_org = SCOPED_RELATIONS[related]
+            kwargs["queryset"] = related._default_manager.filter(
+                **{f"{path_to_org}__in": self._ids(request, write=True)}
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_list_filter(self, request: HttpRequest) -> Any:
+        # A plain related-field filter lists every row of the related table, other
+        # organisations' campaigns included; RelatedOnlyFieldListFilter lists only values
+        # present in this (already scoped) queryset.
+        filters = []
+        for entry in super().get_list_filter(request):
+            if isinstance(entry, str) and "__" not in entry:
+                field = self.model._meta.get_field(entry)
+                if field.is_relation and field.related_model in SCOPED_RELATIONS:
+                    entry = (entry, admin.RelatedOnlyFieldListFilter)
+            filters.append(entry)
+        return filters
 
     # Every save and delete made through the admin is recorded in the audit log.
 
@@ -444,3 +472,7 @@ class AuditEntryAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+# The MEP directory and letter-template admins live beside the directory code.
+from campaign import directory_admin  # noqa: E402, F401

@@ -390,3 +390,12 @@ if not OUTBOX_PUBLISH_ON_COMMIT:
         },
     }
 # --- end Outbox dispatch (bench) --------------------------------------------------------------
+
+# --- Drills (issue #7): task time limits from the environment -------------------------------
+# The reliability drills shorten the hard limit to turn a stalled send into a killed worker
+# child (a poison row); production may tune both. CELERY_TASK_SOFT_TIME_LIMIT=0 turns the soft
+# limit off (Celery's prefork pool arms the hard limit only once the soft one has fired).
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", CELERY_TASK_TIME_LIMIT, minimum=1)
+_soft_time_limit = env_int("CELERY_TASK_SOFT_TIME_LIMIT", CELERY_TASK_SOFT_TIME_LIMIT, minimum=0)
+CELERY_TASK_SOFT_TIME_LIMIT = _soft_time_limit or None  # type: ignore[assignment]
+# --- end Drills -------------------------------------------------------------------------------

@@ -156,3 +156,63 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     status = "pending"
     country = "DE"
     channel = "page"
+
+
+# --- Letters (issue #5): the directory around an MEP ------------------------------------------
+
+import datetime as _dt  # noqa: E402  (kept with the factories it serves)
+
+
+class BodyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Body
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"B{n:03d}")
+    body_type = cm.BodyType.DELEGATION
+    name = factory.Sequence(lambda n: f"Delegation {n}")
+
+
+class BodyMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.BodyMembership
+
+    mep = factory.SubFactory(MepFactory)
+    body = factory.SubFactory(BodyFactory)
+    term = 10
+    role = cm.BodyRole.MEMBER
+
+
+class MandateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.Mandate
+
+    mep = factory.SubFactory(MepFactory)
+    term = 9
+    start = _dt.date(2019, 7, 2)
+    end = None
+    group = "EPP"
+
+
+class RollCallFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.RollCall
+
+    ep_id = factory.Sequence(lambda n: 500000 + n)
+    procedure_reference = "2022/2505(RSP)"
+    voted_at = _dt.datetime(2022, 1, 20, 14, 33, tzinfo=_dt.UTC)
+    label = "Motion for a resolution - vote on the whole text (final vote)"
+    is_final_vote = True
+    votes_for = 589
+    votes_against = 35
+    abstentions = 47
+
+
+class RollCallVoteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = cm.RollCallVote
+
+    roll_call = factory.SubFactory(RollCallFactory)
+    mep = factory.SubFactory(MepFactory)
+    position = cm.VotePosition.FOR
+    group_at_vote = "EPP"

@@ -1,0 +1,131 @@
+"""Supporter-facing API: one view per operation, thin callers of selectors and services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from advocacy.models import Channel
+from advocacy.ratelimit import client_ip, signing_ratelimit_check
+from advocacy.selectors import signature_counts
+from advocacy.serializers import (
+    CampaignDetailOutputSerializer,
+    CampaignListOutputSerializer,
+    CountersOutputSerializer,
+    ErrorSerializer,
+    SignatureCreateInputSerializer,
+    SignatureCreateOutputSerializer,
+)
+from advocacy.signatures import signature_create
+from campaign.selectors import campaign_get_live, campaign_list_live
+from config.errors import ConflictError
+
+SIGNED_MESSAGE = (
+    "Thank you! We have sent you an e-mail: your signature counts once you open the link in it."
+)
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+class CampaignListApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_list",
+        summary="Live campaigns",
+        responses={200: CampaignListOutputSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        campaigns = campaign_list_live()
+        serializer = CampaignListOutputSerializer(campaigns, many=True)  # type: ignore[arg-type]
+        return Response(serializer.data)
+
+
+class CampaignDetailApi(APIView):
+    @extend_schema(
+        operation_id="campaigns_retrieve",
+        summary="One live campaign, with its petition and consent text",
+        responses={200: CampaignDetailOutputSerializer, 404: _error("No live campaign.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        campaign = campaign_get_live(slug=slug)
+        return Response(CampaignDetailOutputSerializer(campaign).data)
+
+
+class SignatureCreateApi(APIView):
+    @extend_schema(
+        operation_id="signatures_create",
+        summary="Sign a campaign's petition",
+        description=(
+            "Creates a pending signature and e-mails a confirmation link; the signature "
+            "counts once confirmed. Signing again with the same address gets the same "
+            "answer, creates nothing, and re-sends the confirmation at most once per "
+            "cool-down period."
+        ),
+        request=SignatureCreateInputSerializer,
+        responses={
+            202: SignatureCreateOutputSerializer,
+            400: _error("Invalid input (`invalid`) or a disposable address (`email_disposable`)."),
+            404: _error("No live campaign (`campaign_not_found`)."),
+            409: _error("Outdated consent text (`consent_outdated`) or a closed petition."),
+            429: _error("Too many attempts (`rate_limited`); see Retry-After."),
+        },
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        campaign = campaign_get_live(slug=slug)
+        serializer = SignatureCreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data: dict[str, Any] = serializer.validated_data
+        petition = campaign.petition
+        if data["consent_version"] != petition.consent_version:
+            raise ConflictError(
+                "The consent text has changed; show the current one and ask again.",
+                code="consent_outdated",
+                fields={"consent_version": [f"Current version: {petition.consent_version}."]},
+            )
+        signing_ratelimit_check(ip=client_ip(request._request), email=data["email"])
+        signature_create(
+            petition=petition,
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            country=data["country"],
+            postcode=data["postcode"],
+            wants_organisation_news=data["organisation_news"],
+            channel=Channel.API,
+            source=data.get("source") or {},
+        )
+        body = {"status": "pending_confirmation", "message": SIGNED_MESSAGE}
+        return Response(SignatureCreateOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CampaignCountersApi(APIView):
+    # Organisers signed in to the admin see pending counts too; everyone else gets the
+    # maintained public counter, which costs no row counting.
+    authentication_classes = [SessionAuthentication]
+
+    @extend_schema(
+        operation_id="campaigns_counters",
+        summary="A campaign's signature counters",
+        responses={200: CountersOutputSerializer, 404: _error("No live campaign.")},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        campaign = campaign_get_live(slug=slug)
+        petition = campaign.petition
+        body: dict[str, Any] = {
+            "confirmed": petition.confirmed_count,
+            "goal": petition.goal,
+            "pending": None,
+            "today": None,
+        }
+        user = request.user
+        if user is not None and user.is_staff:
+            counts = signature_counts(petition=petition)
+            body.update(confirmed=counts.confirmed, pending=counts.pending, today=counts.today)
+        return Response(CountersOutputSerializer(body).data)

@@ -1,0 +1,253 @@
+"""Supporter pages for letters to MEPs. Plain forms, no JavaScript: pick a country, tick MEPs,
+fill in your details and see your letters, edit them, send, confirm by e-mail.
+
+Views parse input, call one service or selector of advocacy.letters, and render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from advocacy.letters import (
+    LetterDraft,
+    campaign_get_for_letters,
+    consent_text,
+    letter_preview,
+    letter_ratelimit_check,
+    letter_request_confirm,
+    letter_request_create,
+    letter_request_id_from_token,
+    letter_targets_list,
+    letters_for_request,
+)
+from advocacy.models import Channel, LetterRequest
+from advocacy.ratelimit import client_ip
+from campaign.models import Campaign
+from campaign.templating import EU_COUNTRIES
+from config.errors import DomainError
+
+VOTE_LABELS = {
+    "for": "Voted for",
+    "against": "Voted against",
+    "abstention": "Abstained",
+    "did_not_vote": "Did not vote",
+    "not_an_mep": "Not yet an MEP at the time",
+}
+COUNTRY_CHOICES = [("", "Choose your country")] + sorted(
+    EU_COUNTRIES.items(), key=lambda item: item[1]
+)
+
+
+class CountryForm(forms.Form):
+    country = forms.ChoiceField(label="Your country", choices=COUNTRY_CHOICES)
+
+
+class LetterWriteForm(forms.Form):
+    first_name = forms.CharField(label="First name", max_length=100, strip=False)
+    last_name = forms.CharField(label="Last name", max_length=100, strip=False)
+    email = forms.CharField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="We send you a link to confirm; the MEPs can reply to this address.",
+    )
+    city = forms.CharField(label="Town or city (optional)", max_length=100, required=False)
+    postcode = forms.CharField(label="Postcode (optional)", max_length=16, required=False)
+    personal_note = forms.CharField(
+        label="A few words of your own (optional)",
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 1000}),
+        help_text="Added to each letter. Personal letters are read; identical ones are not.",
+    )
+    consent = forms.BooleanField(label="", required=True)
+    wants_copy = forms.BooleanField(label="Send me a copy of my letters", required=False)
+
+
+def _apply_errors(form: forms.Form, error: DomainError) -> None:
+    placed = False
+    for name, messages in error.fields.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            form.add_error(target, message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def _mep_ids(values: list[str]) -> list[int]:
+    return [int(value) for value in values if value.isdigit()][:1000]
+
+
+def _campaign_context(campaign: Campaign) -> dict[str, Any]:
+    return {"campaign": campaign, "resolution": campaign.call.resolution if campaign.call else None}
+
+
+@require_http_methods(["GET", "HEAD"])
+def letter_start(request: HttpRequest, slug: str) -> HttpResponse:
+    """Step 1 and 2: choose a country, then tick the MEPs to write to."""
+    campaign = _campaign_or_404(slug)
+    form = CountryForm(request.GET if "country" in request.GET else None)
+    context: dict[str, Any] = {**_campaign_context(campaign), "form": form, "targets": None}
+    if form.is_bound and form.is_valid():
+        country = form.cleaned_data["country"]
+        targets = letter_targets_list(campaign=campaign, country=country)
+        context.update(
+            country=country,
+            country_name=EU_COUNTRIES[country],
+            targets=[{"target": t, "vote_label": VOTE_LABELS.get(t.vote, "")} for t in targets],
+        )
+    status = 400 if form.is_bound and not form.is_valid() else 200
+    return render(request, "advocacy/letters/start.html", context, status=status)
+
+
+def _campaign_or_404(slug: str) -> Campaign:
+    from django.http import Http404
+
+    try:
+        return campaign_get_for_letters(slug=slug)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
+    """Step 3: details, then the letters to read and edit, then send."""
+    campaign = _campaign_or_404(slug)
+    source = request.POST if request.method == "POST" else request.GET
+    country = str(source.get("country", "")).upper()
+    mep_ids = _mep_ids(source.getlist("mep"))
+    start_url = reverse("letters:start", kwargs={"slug": campaign.slug})
+    if country not in EU_COUNTRIES or not mep_ids:
+        return HttpResponseRedirect(f"{start_url}?country={country}" if country else start_url)
+    form = LetterWriteForm(request.POST if request.method == "POST" else None)
+    form.fields["consent"].label = consent_text(organisation_name=campaign.organisation.name)
+    drafts: list[LetterDraft] = []
+    bodies: dict[int, str] = {}
+    action = str(request.POST.get("action", "preview"))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            drafts = letter_preview(
+                campaign=campaign,
+                country=country,
+                mep_ids=mep_ids,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                city=data["city"],
+                personal_note=data["personal_note"],
+            )
+            if action == "send":
+                bodies = {
+                    draft.target.mep.ep_id: str(request.POST[f"body_{draft.target.mep.ep_id}"])
+                    for draft in drafts
+                    if not draft.locked and f"body_{draft.target.mep.ep_id}" in request.POST
+                }
+                letter_ratelimit_check(ip=client_ip(request), email=data["email"])
+                letter_request_create(
+                    campaign=campaign,
+                    email=data["email"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    country=country,
+                    city=data["city"],
+                    postcode=data["postcode"],
+                    personal_note=data["personal_note"],
+                    mep_ids=mep_ids,
+                    bodies=bodies,
+                    consent=data["consent"],
+                    wants_copy=data["wants_copy"],
+                    channel=Channel.PAGE,
+                    source={"referrer": str(request.META.get("HTTP_REFERER", ""))},
+                )
+                return HttpResponseRedirect(reverse("letters:sent", kwargs={"slug": campaign.slug}))
+        except DomainError as exc:
+            _apply_errors(form, exc)
+            if exc.status == 429:
+                return render(
+                    request,
+                    "advocacy/message.html",
+                    {"title": "Please wait", "message": exc.message},
+                    status=429,
+                )
+    letters = [
+        {
+            "draft": draft,
+            # What the supporter typed survives a failed send; otherwise the fresh draft.
+            "body": bodies.get(draft.target.mep.ep_id, draft.body),
+        }
+        for draft in drafts
+    ]
+    context = {
+        **_campaign_context(campaign),
+        "form": form,
+        "country": country,
+        "country_name": EU_COUNTRIES[country],
+        "mep_ids": mep_ids,
+        "letters": letters if not form.errors else [],
+        "start_url": f"{start_url}?country={country}",
+    }
+    status = 400 if form.errors else 200
+    return render(request, "advocacy/letters/write.html", context, status=status)
+
+
+@require_http_methods(["GET", "HEAD"])
+def letter_sent(request: HttpRequest, slug: str) -> HttpResponse:
+    campaign = _campaign_or_404(slug)
+    return render(
+        request,
+        "advocacy/message.html",
+        {
+            "title": "Please check your e-mail",
+            "message": (
+                f"Thank you for writing about “{campaign.title}”. We have sent you an e-mail: "
+                "your letters are sent once you open the link in it."
+            ),
+        },
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def letter_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that open links must not send
+    letters on a supporter's behalf."""
+    try:
+        if request.method != "POST":
+            request_id = letter_request_id_from_token(token=token)
+            letter_request = (
+                LetterRequest.objects.select_related("campaign").filter(pk=request_id).first()
+            )
+            if letter_request is None:
+                raise DomainError("These letters no longer exist.", status=404)
+            return render(
+                request,
+                "advocacy/letters/confirm.html",
+                {
+                    "letter_request": letter_request,
+                    "letters": letters_for_request(request=letter_request),
+                    "confirmed": letter_request.status == "confirmed",
+                },
+            )
+        letter_request = letter_request_confirm(token=token)
+    except DomainError as exc:
+        return render(
+            request,
+            "advocacy/message.html",
+            {"title": "This link does not work", "message": exc.message},
+            status=exc.status,
+        )
+    return render(
+        request,
+        "advocacy/letters/confirm.html",
+        {
+            "letter_request": letter_request,
+            "letters": letters_for_request(request=letter_request),
+            "confirmed": True,
+            "just_confirmed": True,
+        },
+    )

@@ -1,0 +1,949 @@
+"""Letters to MEPs: drafting, the supporter's request, confirmation, paced delivery, cancel.
+
+Flow: a supporter picks a country, sees the MEPs the campaign targets there
+(`letter_targets_list`), gets one personalised draft per chosen MEP (`letter_drafts_build`),
+may edit it unless the organiser locked the text, and submits (`letter_request_create`): the
+letters are stored `awaiting_confirmation` and one confirmation mail goes out. Opening the
+signed link (`letter_request_confirm`) queues each letter in the outbox — paced per MEP, in
+test mode redirected to the organisation's test address — plus the supporter's copy.
+
+Every mail is an outbox row written in the transaction of the action that caused it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+
+from advocacy.emails import absolute_url, unsubscribe_headers, unsubscribe_url
+from advocacy.models import (
+    Channel,
+    ConsentPurpose,
+    EmailKind,
+    Letter,
+    LetterRequest,
+    LetterRequestStatus,
+    LetterStatus,
+    OutboundEmail,
+    OutboundEmailStatus,
+    Supporter,
+)
+from advocacy.outbox import outbound_email_create
+from advocacy.supporters import consent_record, person_fields_clean, supporter_upsert
+from advocacy.tokens import token_make, token_read
+from campaign.directory import (
+    display_last_name,
+    mep_list_with_details,
+    mep_vote_positions,
+    roll_call_get_final,
+)
+from campaign.models import (
+    BodyMembership,
+    BodyRole,
+    Campaign,
+    CampaignStatus,
+    LetterTemplate,
+    Mep,
+    RollCall,
+)
+from campaign.targeting import TargetingRule, meps_targeted_by_any, targeting_parse
+from campaign.templating import (
+    EU_COUNTRIES,
+    SupporterValues,
+    merge_values,
+    template_choose,
+    template_render,
+)
+from config.errors import DomainError, NotFoundError
+
+CONFIRM_PURPOSE = "letter_confirm"
+CONSENT_VERSION = 1
+PERSONAL_NOTE_MAX_LENGTH = 1000
+TEST_PREFIX = "[TEST] "
+NO_EMAIL_REASON = "This MEP has no published e-mail address; the letter was not sent."
+
+
+class LetterInvalidError(DomainError):
+    code = "letter_invalid"
+    status = 400
+
+
+class CountryUnknownError(DomainError):
+    code = "country_unknown"
+    status = 400
+
+
+class ConsentRequiredError(DomainError):
+    code = "consent_required"
+    status = 400
+
+
+class LetterLockedError(DomainError):
+    code = "letter_locked"
+    status = 400
+
+
+class MepNotTargetedError(DomainError):
+    code = "mep_not_targeted"
+    status = 400
+
+
+class CampaignNotFoundError(NotFoundError):
+    code = "campaign_not_found"
+
+
+class LetterRequestNotFoundError(NotFoundError):
+    code = "letter_request_not_found"
+
+
+def consent_text(*, organisation_name: str) -> str:
+    return (
+        f"I agree that {organisation_name} stores my name, e-mail address and city to send "
+        "my letters to Members of the European Parliament on my behalf. The letters carry my "
+        "name, and my e-mail address as the reply address."
+    )
+
+
+# --- Reading: the campaign, its targets, drafts ---------------------------------------------
+
+
+def campaign_get_for_letters(*, slug: str) -> Campaign:
+    """A live campaign with at least one letter template, or CampaignNotFoundError."""
+    campaign = (
+        Campaign.objects.select_related("organisation", "call__resolution")
+        .prefetch_related("letter_templates")
+        .filter(slug=slug, status=CampaignStatus.LIVE)
+        .first()
+    )
+    if campaign is None or not campaign.letter_templates.all():
+        raise CampaignNotFoundError("There is no letter campaign here.")
+    return campaign
+
+
+def _templates(campaign: Campaign) -> list[LetterTemplate]:
+    return list(campaign.letter_templates.all())
+
+
+def _rules(campaign: Campaign) -> list[tuple[LetterTemplate, TargetingRule]]:
+    return [(t, targeting_parse(t.targeting)) for t in _templates(campaign)]
+
+
+def _roll_call(campaign: Campaign, rules: Sequence[TargetingRule]) -> RollCall | None:
+    """The vote `mep.vote` speaks of: the one a rule targets on, else the final vote on the
+    campaign's resolution."""
+    for rule in rules:
+        if rule.roll_call_ep_id is not None:
+            found = RollCall.objects.filter(ep_id=rule.roll_call_ep_id).first()
+            if found is not None:
+                return found
+    resolution = campaign.call.resolution if campaign.call else None
+    if resolution is None:
+        return None
+    return roll_call_get_final(procedure_reference=resolution.procedure_reference)
+
+
+def clean_country_code(country: str) -> str:
+    code = (country or "").strip().upper()
+    if code not in EU_COUNTRIES:
+        raise CountryUnknownError(
+            "Please choose an EU member state.", fields={"country": ["Unknown country."]}
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class BodyRoleView:
+    code: str
+    name: str
+    role: str
+
+
+@dataclass
+class LetterTarget:
+    mep: Mep
+    template: LetterTemplate
+    vote: str
+    roles: list[BodyRoleView]
+    committees: list[str]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.mep.first_name} {display_last_name(self.mep.last_name)}".strip()
+
+    @property
+    def has_email(self) -> bool:
+        return bool(self.mep.email)
+
+
+def letter_targets_list(*, campaign: Campaign, country: str) -> list[LetterTarget]:
+    """The MEPs of `country` the campaign targets (the union of its templates' rules), each
+    with the template it gets, how it voted, and its roles on the bodies the rules name
+    (or its committees). Queries: a fixed handful, whatever the number of MEPs."""
+    country = clean_country_code(country)
+    rules = _rules(campaign)
+    meps = list(
+        mep_list_with_details(
+            meps=meps_targeted_by_any(
+                rules=[rule for _, rule in rules], supporter_country=country
+            ).filter(country_code=country)
+        ).order_by("last_name", "first_name")
+    )
+    if not meps:
+        return []
+    # Which template reaches which MEP: the country-language one among those whose rule
+    # reaches it (templates are few; one query each).
+    reached: dict[int, list[LetterTemplate]] = {mep.pk: [] for mep in meps}
+    if len(rules) == 1:
+        for mep in meps:
+            reached[mep.pk].append(rules[0][0])
+    else:
+        from campaign.targeting import meps_targeted
+
+        for template, rule in rules:
+            ids = set(
+                meps_targeted(rule=rule, supporter_country=country)
+                .filter(pk__in=reached)
+                .values_list("pk", flat=True)
+            )
+            for mep_id in ids:
+                reached[mep_id].append(template)
+    roll_call = _roll_call(campaign, [rule for _, rule in rules])
+    votes = mep_vote_positions(roll_call=roll_call, meps=meps) if roll_call else {}
+    body_codes = {body.code for _, rule in rules for body in rule.bodies}
+    targets = []
+    for mep in meps:
+        memberships: list[BodyMembership] = getattr(mep, "current_memberships", [])
+        if body_codes:
+            relevant = [m for m in memberships if m.body.code in body_codes]
+        else:
+            # No body named: committees, and any body the MEP chairs or vice-chairs.
+            relevant = [
+                m
+                for m in memberships
+                if m.body.body_type == "committee"
+                or m.role in (BodyRole.CHAIR, BodyRole.VICE_CHAIR)
+            ]
+        targets.append(
+            LetterTarget(
+                mep=mep,
+                template=template_choose(templates=reached[mep.pk], country_code=country),
+                vote=votes.get(mep.pk, ""),
+                roles=[
+                    BodyRoleView(m.body.code, m.body.name, BodyRole(m.role).label)
+                    for m in sorted(relevant, key=lambda m: (m.body.code, m.role))
+                ],
+                committees=sorted(
+                    m.body.name or m.body.code
+                    for m in memberships
+                    if m.body.body_type == "committee"
+                    and m.role in (BodyRole.CHAIR, BodyRole.VICE_CHAIR, BodyRole.MEMBER)
+                ),
+            )
+        )
+    return targets
+
+
+# --- Composition: no two letters to one MEP alike --------------------------------------------
+
+# Deterministic per supporter (a hash of who they are), so a preview and the stored letter
+# agree, and letters from different supporters differ even when nobody edits a word.
+_OPENINGS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "I am writing to you as a citizen from {place}.",
+        "As a constituent from {place}, I am writing to you today.",
+        "I am contacting you from {place} about a matter I care about deeply.",
+        "Writing from {place}, I would like to ask for your support.",
+    ),
+    "de": (
+        "ich schreibe Ihnen als Bürgerin oder Bürger aus {place}.",
+        "als Wählerin oder Wähler aus {place} wende ich mich heute an Sie.",
+        "ich wende mich aus {place} mit einem Anliegen an Sie, das mir sehr wichtig ist.",
+        "aus {place} schreibe ich Ihnen, um Sie um Ihre Unterstützung zu bitten.",
+    ),
+    "fr": (
+        "Je vous écris en tant que citoyen·ne de {place}.",
+        "Depuis {place}, je me permets de vous écrire aujourd'hui.",
+        "Je vous contacte de {place} au sujet d'une question qui me tient à cœur.",
+        "Habitant·e de {place}, je sollicite votre soutien.",
+    ),
+}
+_CLOSINGS: dict[str, tuple[str, ...]] = {
+    "en": (
+        "I look forward to your reply.",
+        "Thank you for your time; I would be grateful for an answer.",
+        "I would very much appreciate hearing from you.",
+        "Thank you for considering my letter.",
+    ),
+    "de": (
+        "Ich freue mich auf Ihre Antwort.",
+        "Vielen Dank für Ihre Zeit; über eine Antwort würde ich mich freuen.",
+        "Ich wäre Ihnen für eine Rückmeldung sehr dankbar.",
+        "Herzlichen Dank, dass Sie sich meines Anliegens annehmen.",
+    ),
+    "fr": (
+        "Je vous remercie par avance de votre réponse.",
+        "Merci de l'attention que vous porterez à ma lettre.",
+        "Je serais heureux·se de connaître votre position.",
+        "Dans l'attente de votre réponse, je vous remercie.",
+    ),
+}
+
+
+def _variant(seed: str, salt: str, count: int) -> int:
+    digest = hashlib.sha256(f"{salt}:{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % count
+
+
+def _compose(
+    *, body: str, language: str, seed: str, place: str, full_name: str, personal_note: str
+) -> str:
+    """Weave the per-supporter parts into the organiser's text: an opening line after the
+    salutation, the supporter's own paragraph and a closing line before the sign-off, and the
+    supporter's name at the end unless the template already signs with it."""
+    paragraphs = body.replace("\r\n", "\n").split("\n\n")
+    openings = _OPENINGS.get(language)
+    closings = _CLOSINGS.get(language)
+    head: list[str] = []
+    rest = paragraphs
+    if len(paragraphs) > 1 and len(paragraphs[0]) <= 120 and "\n" not in paragraphs[0]:
+        head, rest = paragraphs[:1], paragraphs[1:]
+    if openings and place:
+        rest = [openings[_variant(seed, "open", len(openings))].format(place=place), *rest]
+    tail: list[str] = []
+    if len(rest) > 1 and len(rest[-1]) <= 200:
+        rest, tail = rest[:-1], rest[-1:]
+    extra = [personal_note] if personal_note else []
+    if closings:
+        extra.append(closings[_variant(seed, "close", len(closings))])
+    text = "\n\n".join([*head, *rest, *extra, *tail]).strip("\n")
+    if full_name and full_name not in text:
+        text += f"\n\n{full_name}" + (f", {place}" if place else "")
+    return text + "\n"
+
+
+def _has_bad_characters(text: str) -> bool:
+    return any(
+        unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} and ch not in "\n\t" for ch in text
+    )
+
+
+def clean_letter_text(text: str, *, field_name: str, max_length: int) -> str:
+    """Plain text, line endings normalised; refuses binary/control characters and overlong
+    text with LetterInvalidError naming the field."""
+    value = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _has_bad_characters(value):
+        raise LetterInvalidError(
+            "The letter may only contain plain text.",
+            fields={field_name: ["Only plain text is allowed (no control or binary characters)."]},
+        )
+    if len(value) > max_length:
+        raise LetterInvalidError(
+            f"The letter is too long (at most {max_length} characters).",
+            fields={field_name: [f"At most {max_length} characters."]},
+        )
+    return value
+
+
+@dataclass
+class LetterDraft:
+    target: LetterTarget
+    language: str
+    subject: str
+    body: str
+    locked: bool
+    skip_reason: str = ""
+
+
+@dataclass(frozen=True)
+class SupporterInput:
+    first_name: str
+    last_name: str
+    city: str = ""
+    country: str = ""
+    personal_note: str = ""
+    seed: str = ""
+
+
+def _seed(campaign: Campaign, supporter: SupporterInput) -> str:
+    identity = supporter.seed or f"{supporter.first_name} {supporter.last_name} {supporter.city}"
+    return f"{campaign.pk}:{identity.strip().lower()}"
+
+
+def letter_drafts_build(
+    *, campaign: Campaign, targets: Sequence[LetterTarget], supporter: SupporterInput
+) -> list[LetterDraft]:
+    """One personalised letter per target, as the supporter will see and may edit it."""
+    resolution = campaign.call.resolution if campaign.call else None
+    full_name = f"{supporter.first_name} {supporter.last_name}".strip()
+    drafts = []
+    for target in targets:
+        template = target.template
+        rendered = template_render(
+            subject=template.subject,
+            body=template.body,
+            language=template.language,
+            values=merge_values(
+                mep=target.mep,
+                vote=target.vote,
+                committees=target.committees,
+                language=template.language,
+                supporter=SupporterValues(
+                    first_name=supporter.first_name,
+                    last_name=supporter.last_name,
+                    city=supporter.city,
+                    country=supporter.country,
+                ),
+                campaign_title=campaign.title,
+                resolution_title=resolution.title if resolution else "",
+                resolution_reference=resolution.procedure_reference if resolution else "",
+                resolution_date=resolution.adopted_on if resolution else None,
+            ),
+        )
+        body = _compose(
+            body=rendered.body,
+            language=template.language,
+            seed=_seed(campaign, supporter),
+            place=supporter.city,
+            full_name=full_name,
+            personal_note="" if template.locked else supporter.personal_note,
+        )
+        drafts.append(
+            LetterDraft(
+                target=target,
+                language=template.language,
+                subject=rendered.subject[:300],
+                body=body,
+                locked=template.locked,
+                skip_reason="" if target.mep.email else NO_EMAIL_REASON,
+            )
+        )
+    return drafts
+
+
+def _select_targets(
+    *, campaign: Campaign, country: str, mep_ids: Sequence[int]
+) -> list[LetterTarget]:
+    if not mep_ids:
+        raise LetterInvalidError(
+            "Please choose at least one MEP.", fields={"mep_ids": ["Choose at least one MEP."]}
+        )
+    if len(set(mep_ids)) > settings.LETTER_MAX_MEPS_PER_REQUEST:
+        raise LetterInvalidError(
+            "Too many MEPs in one request.",
+            fields={"mep_ids": [f"At most {settings.LETTER_MAX_MEPS_PER_REQUEST}."]},
+        )
+    targets = {t.mep.ep_id: t for t in letter_targets_list(campaign=campaign, country=country)}
+    unknown = [mep_id for mep_id in dict.fromkeys(mep_ids) if mep_id not in targets]
+    if unknown:
+        raise MepNotTargetedError(
+            "This campaign does not write to some of the chosen MEPs in this country.",
+            fields={"mep_ids": [f"Not targeted here: {', '.join(map(str, unknown))}."]},
+        )
+    return [targets[mep_id] for mep_id in dict.fromkeys(mep_ids)]
+
+
+def letter_preview(
+    *,
+    campaign: Campaign,
+    country: str,
+    mep_ids: Sequence[int],
+    first_name: str,
+    last_name: str,
+    city: str = "",
+    personal_note: str = "",
+) -> list[LetterDraft]:
+    """Drafts for the chosen MEPs. Validates names like the real request does."""
+    from advocacy.supporters import clean_name
+
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    for name, value, label, required in (
+        ("first_name", first_name, "first name", True),
+        ("last_name", last_name, "last name", True),
+        ("city", city, "city", False),
+    ):
+        try:
+            cleaned[name] = clean_name(value, label=label, required=required) if value else ""
+            if required and not cleaned[name]:
+                raise ValueError(f"Please enter your {label}.")
+        except ValueError as exc:
+            errors[name] = [str(exc)]
+    if errors:
+        raise LetterInvalidError(f"Invalid input: {', '.join(sorted(errors))}.", fields=errors)
+    note = clean_letter_text(
+        personal_note.strip(), field_name="personal_note", max_length=PERSONAL_NOTE_MAX_LENGTH
+    )
+    country = clean_country_code(country)
+    targets = _select_targets(campaign=campaign, country=country, mep_ids=mep_ids)
+    return letter_drafts_build(
+        campaign=campaign,
+        targets=targets,
+        supporter=SupporterInput(
+            first_name=cleaned["first_name"],
+            last_name=cleaned["last_name"],
+            city=cleaned["city"],
+            country=country,
+            personal_note=note,
+        ),
+    )
+
+
+# --- Writing: the request -------------------------------------------------------------------
+
+
+@dataclass
+class LetterRequestResult:
+    request: LetterRequest
+    letters: list[Letter]
+    created: int
+    confirmation_sent: bool
+    already_written: list[int] = field(default_factory=list)
+
+
+def confirmation_url(*, request_id: int) -> str:
+    token = token_make(purpose=CONFIRM_PURPOSE, object_id=request_id)
+    return absolute_url(reverse("letters:confirm", kwargs={"token": token}))
+
+
+def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:
+    campaign = request.campaign
+    organisation = campaign.organisation
+    supporter = request.supporter
+    if supporter.email is None:
+        raise LetterRequestNotFoundError("This request no longer exists.")
+    greeting = f"Dear {supporter.first_name}," if supporter.first_name else "Hello,"
+    names = "\n".join(
+        f"- {letter.mep.first_name} {display_last_name(letter.mep.last_name)}"
+        + (" (no e-mail address: will not be sent)" if not letter.mep.email else "")
+        for letter in letters
+    )
+    days = settings.LETTER_CONFIRM_MAX_AGE_DAYS
+    outbound_email_create(
+        kind=EmailKind.LETTER_CONFIRMATION,
+        recipient=supporter.email,
+        sender=formataddr((organisation.name, organisation.sending_address)),
+        subject=f"Please confirm your letters: {campaign.title}"[:300],
+        body_text=(
+            f"{greeting}\n\n"
+            f"Thank you for writing to Members of the European Parliament about "
+            f"“{campaign.title}”. Your letters to:\n\n{names}\n\n"
+            "will be sent once you confirm by opening this link:\n\n"
+            f"{confirmation_url(request_id=request.pk)}\n\n"
+            f"The link is valid for {days} days. If you did not write these letters, ignore "
+            "this e-mail and nothing will be sent.\n\n"
+            f"With thanks,\n{organisation.name}\n\n"
+            "--\n"
+            f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+        ),
+        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        organisation=organisation,
+        campaign=campaign,
+    )
+    LetterRequest.objects.filter(pk=request.pk).update(confirmation_sent_at=timezone.now())
+
+
+def _final_body(draft: LetterDraft, submitted: str | None) -> str:
+    if submitted is None:
+        return draft.body
+    body = clean_letter_text(
+        submitted, field_name="letters", max_length=settings.LETTER_BODY_MAX_LENGTH
+    )
+    if draft.locked:
+        # The organiser fixed the wording: a copy of the draft is fine, a change is not.
+        if body.strip() != draft.body.strip():
+            raise LetterLockedError(
+                "The organiser does not allow changes to this letter.",
+                fields={"letters": ["This letter's text cannot be changed."]},
+            )
+        return draft.body
+    if not body.strip():
+        raise LetterInvalidError(
+            "A letter may not be empty.", fields={"letters": ["A letter may not be empty."]}
+        )
+    return body if body.endswith("\n") else body + "\n"
+
+
+def letter_request_create(
+    *,
+    campaign: Campaign,
+    email: str,
+    first_name: str,
+    last_name: str,
+    country: str,
+    mep_ids: Sequence[int],
+    consent: bool,
+    channel: str = Channel.PAGE,
+    city: str = "",
+    postcode: str = "",
+    personal_note: str = "",
+    bodies: Mapping[int, str] | None = None,
+    wants_copy: bool = False,
+    source: Mapping[str, Any] | None = None,
+) -> LetterRequestResult:
+    """Store the supporter's letters (awaiting confirmation) and queue one confirmation mail.
+
+    `mep_ids` are EP ids; `bodies` maps an EP id to the supporter's edited text. One letter
+    per supporter per MEP per campaign: MEPs already written to are left as they are, and
+    writing again with nothing new changes nothing (the confirmation is re-sent at most once
+    per cool-down while still pending). Owns its transaction; nothing is sent from here."""
+    if consent is not True:
+        raise ConsentRequiredError(
+            "Please agree to the use of your data for sending the letters.",
+            fields={"consent": ["Required."]},
+        )
+    country = clean_country_code(country)
+    person = person_fields_clean(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        postcode=postcode,
+        city=city,
+    )
+    note = clean_letter_text(
+        personal_note.strip(), field_name="personal_note", max_length=PERSONAL_NOTE_MAX_LENGTH
+    )
+    targets = _select_targets(campaign=campaign, country=country, mep_ids=mep_ids)
+    drafts = letter_drafts_build(
+        campaign=campaign,
+        targets=targets,
+        supporter=SupporterInput(
+            first_name=person.first_name,
+            last_name=person.last_name,
+            city=person.city,
+            country=country,
+            personal_note=note,
+        ),
+    )
+    submitted = dict(bodies or {})
+    finals = {d.target.mep.pk: _final_body(d, submitted.get(d.target.mep.ep_id)) for d in drafts}
+    organisation = campaign.organisation
+    with transaction.atomic():
+        supporter = supporter_upsert(
+            organisation=organisation,
+            email=person.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            country=country,
+            postcode=person.postcode,
+            city=person.city,
+        )
+        # Serialises concurrent submissions of one supporter (a double click): the second
+        # sees the first one's letters and adds nothing.
+        supporter = Supporter.objects.select_for_update().get(pk=supporter.pk)
+        existing = set(
+            Letter.objects.filter(
+                campaign=campaign, supporter=supporter, mep_id__in=finals
+            ).values_list("mep_id", flat=True)
+        )
+        new_drafts = [d for d in drafts if d.target.mep.pk not in existing]
+        if not new_drafts:
+            return _nothing_new(campaign=campaign, supporter=supporter, existing=existing)
+        consent_row = consent_record(
+            supporter=supporter,
+            purpose=ConsentPurpose.LETTER,
+            text=consent_text(organisation_name=organisation.name),
+            version=CONSENT_VERSION,
+            channel=channel,
+            source=source or {},
+        )
+        request = LetterRequest.objects.create(
+            campaign=campaign,
+            supporter=supporter,
+            consent=consent_row,
+            wants_copy=wants_copy,
+            channel=channel,
+        )
+        letters = [
+            Letter(
+                request=request,
+                campaign=campaign,
+                supporter=supporter,
+                mep=d.target.mep,
+                language=d.language,
+                subject=d.subject,
+                body=_distinct_body(campaign, d, finals[d.target.mep.pk], person),
+                status=LetterStatus.AWAITING_CONFIRMATION,
+            )
+            for d in new_drafts
+        ]
+        Letter.objects.bulk_create(letters)
+        _confirmation_email_write(request=request, letters=letters)
+    return LetterRequestResult(
+        request=request,
+        letters=letters,
+        created=len(letters),
+        confirmation_sent=True,
+        already_written=[m.ep_id for m in Mep.objects.filter(pk__in=existing)],
+    )
+
+
+def _distinct_body(campaign: Campaign, draft: LetterDraft, body: str, person: Any) -> str:
+    # Name, city, phrases and ordering make a collision unlikely; two namesakes from one city
+    # who leave the text as is would still collide, so sign with the address's local part.
+    if Letter.objects.filter(campaign=campaign, mep=draft.target.mep, body=body).exists():
+        return body.rstrip("\n") + f"\n\n({person.first_name} {person.last_name}, {person.email})\n"
+    return body
+
+
+def _nothing_new(
+    *, campaign: Campaign, supporter: Supporter, existing: set[int]
+) -> LetterRequestResult:
+    request = (
+        LetterRequest.objects.filter(campaign=campaign, supporter=supporter)
+        .order_by("-created_at")
+        .first()
+    )
+    if request is None:  # letters exist, so their request does; only a bug gets here
+        raise LetterRequestNotFoundError("These letters no longer exist.")
+    letters = list(
+        Letter.objects.filter(request=request).select_related("mep", "campaign").order_by("pk")
+    )
+    sent = False
+    if request.status == LetterRequestStatus.PENDING:
+        cutoff = timezone.now() - timedelta(
+            seconds=settings.LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS
+        )
+        if request.confirmation_sent_at is None or request.confirmation_sent_at < cutoff:
+            request.campaign = campaign
+            _confirmation_email_write(request=request, letters=letters)
+            sent = True
+    return LetterRequestResult(
+        request=request,
+        letters=letters,
+        created=0,
+        confirmation_sent=sent,
+        already_written=[m.ep_id for m in Mep.objects.filter(pk__in=existing)],
+    )
+
+
+# --- Confirmation and delivery --------------------------------------------------------------
+
+
+def letter_request_id_from_token(*, token: str) -> int:
+    max_age = int(settings.LETTER_CONFIRM_MAX_AGE_DAYS) * 86400
+    return token_read(purpose=CONFIRM_PURPOSE, token=token, max_age_seconds=max_age)
+
+
+def live_delivery_enabled(*, campaign: Campaign) -> bool:
+    return bool(settings.LETTERS_LIVE_DELIVERY_ALLOWED) and campaign.live_delivery
+
+
+def _next_slot(*, campaign: Campaign, mep: Mep, now: datetime) -> datetime:
+    """The earliest time this MEP's next letter of this campaign may leave so that no hour
+    holds more than LETTERS_PER_MEP_PER_HOUR of them. Counted from the outbox rows already
+    scheduled; the caller holds the MEP row lock, so two confirmations cannot take the same
+    slot."""
+    limit = int(settings.LETTERS_PER_MEP_PER_HOUR)
+    scheduled = list(
+        OutboundEmail.objects.filter(
+            kind=EmailKind.LETTER,
+            campaign=campaign,
+            letter__mep=mep,
+            status__in=[
+                OutboundEmailStatus.QUEUED,
+                OutboundEmailStatus.SENDING,
+                OutboundEmailStatus.SENT,
+            ],
+            not_before__gt=now - timedelta(hours=1),
+        )
+        .order_by("not_before")
+        .values_list("not_before", flat=True)
+    )
+    if len(scheduled) < limit:
+        return now
+    # Keep the schedule in order (>= the last slot) so the invariant holds for the next one.
+    return max(now, scheduled[-limit] + timedelta(hours=1), scheduled[-1])
+
+
+def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> None:
+    campaign = letter.campaign
+    organisation = campaign.organisation
+    mep = letter.mep
+    if not mep.email:
+        letter.status = LetterStatus.SKIPPED
+        letter.status_reason = NO_EMAIL_REASON
+        letter.save(update_fields=["status", "status_reason"])
+        return
+    live = live_delivery_enabled(campaign=campaign)
+    slot = _next_slot(campaign=campaign, mep=mep, now=now)
+    subject = letter.subject if live else (TEST_PREFIX + letter.subject)[:300]
+    email = outbound_email_create(
+        kind=EmailKind.LETTER,
+        # Test mode: never an MEP. The organisation sees exactly what would go out.
+        recipient=mep.email if live else organisation.test_address,
+        # The organisation's verified address in From (DMARC), the citizen's name on it,
+        # and the citizen in Reply-To so the MEP's answer reaches them.
+        sender=formataddr((supporter.full_name, organisation.sending_address)),
+        reply_to=formataddr((supporter.full_name, supporter.email or "")),
+        subject=subject,
+        body_text=letter.body,
+        headers={} if live else {"X-Resolute-Test-Recipient": mep.email},
+        not_before=slot,
+        organisation=organisation,
+        campaign=campaign,
+    )
+    letter.status = LetterStatus.QUEUED
+    letter.outbound_email = email
+    letter.save(update_fields=["status", "outbound_email"])
+
+
+def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:
+    supporter = request.supporter
+    organisation = request.campaign.organisation
+    if not supporter.email:
+        return
+    parts = []
+    for letter in letters:
+        to = f"{letter.mep.first_name} {display_last_name(letter.mep.last_name)}"
+        note = f" — {letter.status_reason}" if letter.status == LetterStatus.SKIPPED else ""
+        parts.append(
+            f"To: {to}{note}\nSubject: {letter.subject}\n\n{letter.body.rstrip()}\n\n" + "-" * 60
+        )
+    outbound_email_create(
+        kind=EmailKind.LETTER_COPY,
+        recipient=supporter.email,
+        sender=formataddr((organisation.name, organisation.sending_address)),
+        subject=f"Your letters: {request.campaign.title}"[:300],
+        body_text=(
+            f"Dear {supporter.first_name},\n\n"
+            "Thank you for confirming. Here is a copy of what you sent.\n\n"
+            + "\n\n".join(parts)
+            + "\n\n--\n"
+            f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+        ),
+        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        organisation=organisation,
+        campaign=request.campaign,
+    )
+
+
+def letter_request_confirm(*, token: str) -> LetterRequest:
+    """Confirm a request from its e-mail link and queue its letters (and the copy).
+    Idempotent: a second confirmation finds the request confirmed and queues nothing."""
+    request_id = letter_request_id_from_token(token=token)
+    now = timezone.now()
+    with transaction.atomic():
+        request = (
+            LetterRequest.objects.select_for_update()
+            .select_related("campaign__organisation", "supporter")
+            .filter(pk=request_id)
+            .first()
+        )
+        if request is None or request.supporter.erased_at is not None:
+            raise LetterRequestNotFoundError("These letters no longer exist.")
+        if request.status == LetterRequestStatus.CONFIRMED:
+            return request
+        request.status = LetterRequestStatus.CONFIRMED
+        request.confirmed_at = now
+        request.save(update_fields=["status", "confirmed_at"])
+        letters = list(
+            Letter.objects.filter(request=request)
+            .select_related("mep", "campaign__organisation")
+            .order_by("mep_id")
+        )
+        # MEP rows locked in id order (no deadlock between two confirmations): the pacing
+        # slots of one MEP are handed out one confirmation at a time.
+        list(
+            Mep.objects.select_for_update()
+            .filter(pk__in=[x.mep_id for x in letters])
+            .order_by("pk")
+        )
+        for letter in letters:
+            if letter.status == LetterStatus.AWAITING_CONFIRMATION:
+                _letter_queue(letter=letter, supporter=request.supporter, now=now)
+        if request.wants_copy:
+            _copy_email_write(request=request, letters=letters)
+    return request
+
+
+def letters_for_request(*, request: LetterRequest) -> QuerySet[Letter]:
+    return Letter.objects.filter(request=request).select_related("mep").order_by("pk")
+
+
+# --- Organiser: status, counts, cancel ------------------------------------------------------
+
+
+def letters_cancel_for_mep(*, campaign: Campaign, mep: Mep) -> int:
+    """Cancel this campaign's letters to one MEP that have not left yet: queued outbox rows
+    become cancelled (a conditional update: a row a worker already claimed is left to finish)
+    and their letters, like those still awaiting confirmation, become cancelled. Returns the
+    number of letters cancelled."""
+    reason = "Cancelled by the organiser."
+    with transaction.atomic():
+        email_ids = list(
+            OutboundEmail.objects.select_for_update()
+            .filter(
+                kind=EmailKind.LETTER,
+                status=OutboundEmailStatus.QUEUED,
+                letter__campaign=campaign,
+                letter__mep=mep,
+            )
+            .values_list("id", flat=True)
+        )
+        OutboundEmail.objects.filter(id__in=email_ids, status=OutboundEmailStatus.QUEUED).update(
+            status=OutboundEmailStatus.CANCELLED
+        )
+        return (
+            Letter.objects.filter(campaign=campaign, mep=mep)
+            .filter(
+                Q(status=LetterStatus.QUEUED, outbound_email_id__in=email_ids)
+                | Q(status=LetterStatus.AWAITING_CONFIRMATION)
+            )
+            .update(status=LetterStatus.CANCELLED, status_reason=reason)
+        )
+
+
+def letter_counts_by_mep(*, campaign: Campaign) -> list[dict[str, Any]]:
+    """Per MEP: how many letters of this campaign are in each status (organiser view)."""
+    counts = {status: Count("id", filter=Q(status=status)) for status in LetterStatus.values}
+    return [
+        dict(row)
+        for row in Letter.objects.filter(campaign=campaign)
+        .values("mep_id", "mep__first_name", "mep__last_name", "mep__country_code")
+        .annotate(total=Count("id"), **counts)
+        .order_by("-total", "mep__last_name")
+    ]
+
+
+def letter_ratelimit_check(*, ip: str, email: str) -> None:
+    """Raise RateLimitedError (429) when this IP or address has submitted too many letter
+    requests in the window; counters separate from signing, same limits."""
+    from advocacy.ratelimit import SigningRateLimitedError, ratelimit_hit
+
+    if not settings.RATELIMIT_ENABLED:
+        return
+    window = int(settings.RATELIMIT_WINDOW_SECONDS)
+    results = []
+    if ip and ip not in settings.RATELIMIT_ALLOWED_IPS:
+        results.append(
+            ratelimit_hit(
+                scope="letter-ip", key=ip, limit=settings.RATELIMIT_PER_IP, window_seconds=window
+            )
+        )
+    if email:
+        results.append(
+            ratelimit_hit(
+                scope="letter-email",
+                key=email.strip().lower(),
+                limit=settings.RATELIMIT_PER_EMAIL,
+                window_seconds=window,
+            )
+        )
+    refused = [result for result in results if not result.allowed]
+    if refused:
+        raise SigningRateLimitedError(
+            "Too many attempts. Please wait a while and try again.",
+            retry_after=max(result.retry_after for result in refused),
+        )

@@ -1,0 +1,144 @@
+"""API shapes. Input serializers check shape and length; the rules themselves (normalising
+e-mails, refusing control characters…) live in the services, shared with the pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from advocacy.countries import COUNTRIES
+from advocacy.supporters import (
+    EMAIL_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    POSTCODE_MAX_LENGTH,
+    SOURCE_VALUE_MAX_LENGTH,
+)
+from campaign.models import Campaign, Resolution
+
+
+class ErrorBodySerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(help_text="Stable, machine-readable; clients branch on it.")
+    message = serializers.CharField(help_text="For people.")
+    # DRF's metaclass moves declared fields out of the class, so this name does not really
+    # shadow Serializer.fields; the stubs cannot know that.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Per-field messages, keyed by input field name.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    error = ErrorBodySerializer()
+
+
+class ResolutionOutputSerializer(serializers.ModelSerializer[Resolution]):
+    class Meta:
+        model = Resolution
+        fields = [
+            "procedure_reference",
+            "title",
+            "adopted_on",
+            "votes_for",
+            "votes_against",
+            "abstentions",
+        ]
+
+
+class CampaignListOutputSerializer(serializers.Serializer[Campaign]):
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    organisation = serializers.CharField(source="organisation.name")
+    confirmed_count = serializers.IntegerField(source="petition.confirmed_count")
+    goal = serializers.IntegerField(source="petition.goal")
+    page_url = serializers.SerializerMethodField()
+
+    def get_page_url(self, campaign: Campaign) -> str:
+        return reverse("advocacy:campaign-detail", kwargs={"slug": campaign.slug})
+
+
+class CallOutputSerializer(serializers.Serializer[Any]):
+    addressee = serializers.CharField(source="addressee_as_written")
+    action = serializers.CharField()
+
+
+class CampaignDetailOutputSerializer(CampaignListOutputSerializer):
+    petition_text = serializers.CharField(source="petition.text")
+    consent_text = serializers.CharField(
+        source="petition.consent_text",
+        help_text="Show this exact text next to the consent checkbox.",
+    )
+    consent_version = serializers.IntegerField(
+        source="petition.consent_version",
+        help_text="Send it back when signing, so we know which text was agreed to.",
+    )
+    call = CallOutputSerializer(allow_null=True)
+    resolution = ResolutionOutputSerializer(source="call.resolution", allow_null=True)
+
+
+class SourceInputSerializer(serializers.Serializer[Any]):
+    utm_source = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+    utm_medium = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+    utm_campaign = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+    utm_term = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+    utm_content = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+    referrer = serializers.CharField(
+        required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
+    )
+
+
+class SignatureCreateInputSerializer(serializers.Serializer[Any]):
+    first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
+    country = serializers.ChoiceField(
+        choices=[code for code, _ in COUNTRIES], help_text="ISO 3166-1 alpha-2."
+    )
+    postcode = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=POSTCODE_MAX_LENGTH
+    )
+    consent = serializers.BooleanField(
+        help_text="Must be true: the supporter ticked the box showing `consent_text`."
+    )
+    consent_version = serializers.IntegerField(
+        min_value=1, help_text="The `consent_version` of the text the supporter saw."
+    )
+    organisation_news = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Separate, optional opt-in to hear from the organisation.",
+    )
+    source = SourceInputSerializer(required=False)  # type: ignore[assignment]  # see above
+
+    def validate_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("Consent is required to sign.")
+        return value
+
+
+class SignatureCreateOutputSerializer(serializers.Serializer[Any]):
+    status = serializers.ChoiceField(choices=["pending_confirmation"])
+    message = serializers.CharField()
+
+
+class CountersOutputSerializer(serializers.Serializer[Any]):
+    confirmed = serializers.IntegerField(help_text="Confirmed signatures (public).")
+    goal = serializers.IntegerField()
+    pending = serializers.IntegerField(
+        allow_null=True, help_text="Awaiting confirmation; organisers (staff) only, else null."
+    )
+    today = serializers.IntegerField(
+        allow_null=True, help_text="Confirmed since midnight UTC; organisers only, else null."
+    )

@@ -1,0 +1,360 @@
+"""Petition signatures: signing, double opt-in confirmation, re-sending, retention.
+
+A signature is `pending` until its supporter follows the signed link mailed to them; only
+then does it count (Petition.confirmed_count, maintained here with F()).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from advocacy.disposable import email_disposable_check
+from advocacy.emails import absolute_url, unsubscribe_headers, unsubscribe_url
+from advocacy.models import (
+    Consent,
+    ConsentPurpose,
+    EmailKind,
+    Signature,
+    SignatureStatus,
+    Supporter,
+)
+from advocacy.outbox import outbound_email_create
+from advocacy.supporters import consent_record, person_fields_clean, supporter_upsert
+from advocacy.tokens import token_make, token_read
+from campaign.models import CampaignStatus, Petition
+from config.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+CONFIRM_PURPOSE = "signature_confirm"
+ORGANISATION_NEWS_CONSENT_VERSION = 1
+
+
+class PetitionClosedError(DomainError):
+    code = "petition_closed"
+    status = 409
+
+
+class SignatureNotFoundError(DomainError):
+    code = "signature_not_found"
+    status = 404
+
+
+@dataclass(frozen=True)
+class SignResult:
+    signature: Signature
+    created: bool
+    confirmation_sent: bool
+
+
+def organisation_news_consent_text(*, organisation_name: str) -> str:
+    return (
+        f"Yes, {organisation_name} may e-mail me about its campaigns. "
+        "I can unsubscribe at any time."
+    )
+
+
+def confirm_max_age_seconds() -> int:
+    return int(settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS) * 86400
+
+
+def confirmation_url(*, signature_id: int) -> str:
+    token = token_make(purpose=CONFIRM_PURPOSE, object_id=signature_id)
+    return absolute_url(reverse("advocacy:signature-confirm", kwargs={"token": token}))
+
+
+def _confirmation_email_write(*, signature: Signature, supporter: Supporter) -> None:
+    """Queue the confirmation mail in the caller's transaction."""
+    petition = signature.petition
+    campaign = petition.campaign
+    organisation = campaign.organisation
+    if supporter.email is None:  # erased: there is nobody to write to
+        raise SignatureNotFoundError("This signature no longer exists.")
+    greeting = f"Dear {supporter.first_name}," if supporter.first_name else "Hello,"
+    days = settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS
+    body = (
+        f"{greeting}\n\n"
+        f"Thank you for signing the petition “{campaign.title}”.\n\n"
+        "Please confirm your signature by opening this link:\n\n"
+        f"{confirmation_url(signature_id=signature.pk)}\n\n"
+        f"The link is valid for {days} days. Your signature counts once you have confirmed it.\n"
+        "If you did not sign, ignore this e-mail and nothing will happen.\n\n"
+        f"With thanks,\n{organisation.name}\n\n"
+        "--\n"
+        f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+    )
+    outbound_email_create(
+        kind=EmailKind.SIGNATURE_CONFIRMATION,
+        recipient=supporter.email,
+        sender=formataddr((organisation.name, organisation.sending_address)),
+        subject=f"Please confirm your signature: {campaign.title}"[:300],
+        body_text=body,
+        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        organisation=organisation,
+        campaign=campaign,
+    )
+
+
+def _resend_if_due(*, signature: Signature) -> bool:
+    """Re-send the confirmation unless one went out within the cool-down. The conditional
+    UPDATE is the lock: of two concurrent re-sends, only one moves the timestamp."""
+    if signature.status != SignatureStatus.PENDING:
+        return False
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS)
+    claimed = (
+        Signature.objects.filter(pk=signature.pk, status=SignatureStatus.PENDING)
+        .filter(confirmation_sent_at__lt=cutoff)
+        .update(confirmation_sent_at=now)
+    )
+    if not claimed:
+        claimed = Signature.objects.filter(
+            pk=signature.pk, status=SignatureStatus.PENDING, confirmation_sent_at__isnull=True
+        ).update(confirmation_sent_at=now)
+    if not claimed:
+        return False
+    signature.confirmation_sent_at = now
+    _confirmation_email_write(signature=signature, supporter=signature.supporter)
+    return True
+
+
+def signature_create(
+    *,
+    petition: Petition,
+    email: str,
+    first_name: str,
+    last_name: str,
+    country: str,
+    postcode: str = "",
+    wants_organisation_news: bool = False,
+    channel: str,
+    source: Mapping[str, Any] | None = None,
+) -> SignResult:
+    """Sign `petition` for this person, pending confirmation by e-mail.
+
+    Signing again (same normalised address, same organisation) creates nothing and re-sends
+    the confirmation at most once per cool-down; callers show the same answer either way, so
+    the form reveals nothing about who signed. Owns its transaction; the confirmation mail is
+    an outbox row committed with the signature."""
+    campaign = petition.campaign
+    if campaign.status != CampaignStatus.LIVE:
+        raise PetitionClosedError("This petition is not open for signatures.")
+    fields = person_fields_clean(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        postcode=postcode,
+    )
+    email_disposable_check(email=fields.email)
+    with transaction.atomic():
+        supporter = supporter_upsert(
+            organisation=campaign.organisation,
+            email=fields.email,
+            first_name=fields.first_name,
+            last_name=fields.last_name,
+            country=fields.country,
+            postcode=fields.postcode,
+        )
+        existing = _signature_for_update(petition=petition, supporter=supporter)
+        if existing is not None:
+            return SignResult(existing, False, _resend_if_due(signature=existing))
+        try:
+            # A savepoint: when a concurrent request inserted the same (petition, supporter)
+            # first, the unique constraint fires here and only this savepoint rolls back.
+            with transaction.atomic():
+                signature = _signature_insert(
+                    petition=petition,
+                    supporter=supporter,
+                    country=fields.country,
+                    channel=channel,
+                    source=source or {},
+                )
+        except IntegrityError:
+            existing = _signature_for_update(petition=petition, supporter=supporter)
+            if existing is None:  # not the unique constraint after all
+                raise
+            return SignResult(existing, False, _resend_if_due(signature=existing))
+        if wants_organisation_news:
+            _organisation_news_opt_in(supporter=supporter, channel=channel, source=source or {})
+        _confirmation_email_write(signature=signature, supporter=supporter)
+    return SignResult(signature, True, True)
+
+
+def _signature_for_update(*, petition: Petition, supporter: Supporter) -> Signature | None:
+    return (
+        Signature.objects.select_for_update(of=("self",))
+        .select_related("petition__campaign__organisation", "supporter")
+        .filter(petition=petition, supporter=supporter)
+        .first()
+    )
+
+
+def _signature_insert(
+    *,
+    petition: Petition,
+    supporter: Supporter,
+    country: str,
+    channel: str,
+    source: Mapping[str, Any],
+) -> Signature:
+    consent = consent_record(
+        supporter=supporter,
+        purpose=ConsentPurpose.SIGNATURE,
+        text=petition.consent_text,
+        version=petition.consent_version,
+        channel=channel,
+        source=source,
+    )
+    signature = Signature.objects.create(
+        petition=petition,
+        supporter=supporter,
+        consent=consent,
+        country=country,
+        channel=channel,
+        confirmation_sent_at=timezone.now(),
+    )
+    signature.petition = petition
+    signature.supporter = supporter
+    return signature
+
+
+def _organisation_news_opt_in(
+    *, supporter: Supporter, channel: str, source: Mapping[str, Any]
+) -> None:
+    consent_record(
+        supporter=supporter,
+        purpose=ConsentPurpose.ORGANISATION_NEWS,
+        text=organisation_news_consent_text(organisation_name=supporter.organisation.name),
+        version=ORGANISATION_NEWS_CONSENT_VERSION,
+        channel=channel,
+        source=source,
+    )
+    Supporter.objects.filter(pk=supporter.pk).update(wants_organisation_news=True)
+
+
+def signature_confirm(*, token: str) -> Signature:
+    """Confirm the signature named by a confirmation token; raises TokenExpiredError,
+    TokenInvalidError or SignatureNotFoundError. Idempotent: confirming twice counts once,
+    because only the UPDATE that moves pending → confirmed increments the counter, and both
+    happen in one transaction."""
+    signature_id = token_read(
+        purpose=CONFIRM_PURPOSE, token=token, max_age_seconds=confirm_max_age_seconds()
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        moved = Signature.objects.filter(
+            pk=signature_id,
+            status=SignatureStatus.PENDING,
+            supporter__erased_at__isnull=True,
+        ).update(status=SignatureStatus.CONFIRMED, confirmed_at=now)
+        signature = (
+            Signature.objects.select_related("petition__campaign", "supporter")
+            .filter(pk=signature_id)
+            .first()
+        )
+        if signature is None or signature.status != SignatureStatus.CONFIRMED:
+            # Deleted by the retention task or erased on request.
+            raise SignatureNotFoundError(
+                "This signature no longer exists. Please sign the petition again."
+            )
+        if moved:
+            Petition.objects.filter(pk=signature.petition_id).update(
+                confirmed_count=F("confirmed_count") + 1
+            )
+            signature.petition.refresh_from_db(fields=["confirmed_count"])
+            _webhook_signature_confirmed(signature=signature)
+    return signature
+
+
+def _webhook_signature_confirmed(*, signature: Signature) -> None:
+    """Tell the organisation's webhooks, in the confirming transaction (see webhooks.py)."""
+    from advocacy.webhooks import webhook_event_emit
+
+    campaign = signature.petition.campaign
+    supporter = signature.supporter
+    webhook_event_emit(
+        organisation_id=campaign.organisation_id,
+        event="signature.confirmed",
+        event_id=f"signature-{signature.pk}",
+        data={
+            "signature_id": signature.pk,
+            "campaign": {"id": campaign.pk, "slug": campaign.slug, "title": campaign.title},
+            "confirmed_at": signature.confirmed_at.isoformat() if signature.confirmed_at else None,
+            "country": signature.country,
+            "channel": signature.channel,
+            "supporter": {
+                "first_name": supporter.first_name,
+                "last_name": supporter.last_name,
+                "email": supporter.email,
+            },
+        },
+    )
+
+
+def signature_confirmation_resend(*, token: str) -> Signature:
+    """Send a fresh confirmation link in exchange for an expired one. The old token still
+    proves we sent it (the signature checks out; only its age is ignored). Subject to the
+    same cool-down as signing again; raises TokenInvalidError or SignatureNotFoundError."""
+    signature_id = token_read(purpose=CONFIRM_PURPOSE, token=token, max_age_seconds=None)
+    with transaction.atomic():
+        signature = (
+            Signature.objects.select_for_update(of=("self",))
+            .select_related("petition__campaign__organisation", "supporter")
+            .filter(pk=signature_id, supporter__erased_at__isnull=True)
+            .first()
+        )
+        if signature is None:
+            raise SignatureNotFoundError(
+                "This signature no longer exists. Please sign the petition again."
+            )
+        _resend_if_due(signature=signature)
+    return signature
+
+
+def signature_id_from_token(*, token: str) -> int:
+    """The signature id inside a confirmation token, ignoring its age (for the expired page)."""
+    return token_read(purpose=CONFIRM_PURPOSE, token=token, max_age_seconds=None)
+
+
+def signature_unconfirmed_purge(*, older_than_days: int | None = None) -> int:
+    """Delete pending signatures older than the retention period, then the consents and
+    supporters that only they justified. Returns the number of signatures deleted. Safe to
+    run at any time; a signature confirmed meanwhile is spared by the status filter."""
+    days = older_than_days or settings.SIGNATURE_UNCONFIRMED_RETENTION_DAYS
+    cutoff = timezone.now() - timedelta(days=days)
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Signature.objects.select_for_update(skip_locked=True)
+                .filter(status=SignatureStatus.PENDING, created_at__lt=cutoff)
+                .values_list("pk", "consent_id", "supporter_id")[:1000]
+            )
+            if not batch:
+                break
+            ids, consent_ids, supporter_ids = zip(*batch, strict=True)
+            Signature.objects.filter(pk__in=ids, status=SignatureStatus.PENDING).delete()
+            Consent.objects.filter(pk__in=consent_ids).delete()
+            # Supporters who never confirmed anything and have nothing else with us.
+            Supporter.objects.filter(
+                pk__in=set(supporter_ids),
+                signatures__isnull=True,
+                letter_requests__isnull=True,
+                letters__isnull=True,
+            ).delete()
+            total += len(ids)
+    if total:
+        logger.info("deleted %d unconfirmed signature(s) older than %d days", total, days)
+    return total

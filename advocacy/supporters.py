@@ -1,0 +1,462 @@
+"""Supporters and their consent: the one place personal data is written, exported and erased.
+
+`supporter_upsert` and `consent_record` are shared by petitions and letters; keep them generic.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import formataddr
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from advocacy.countries import COUNTRY_CODES
+from advocacy.emails import absolute_url, normalise_email, unsubscribe_headers, unsubscribe_url
+from advocacy.models import (
+    Consent,
+    ConsentPurpose,
+    EmailKind,
+    Letter,
+    LetterStatus,
+    OutboundEmail,
+    OutboundEmailStatus,
+    Signature,
+    Supporter,
+)
+from advocacy.outbox import outbound_email_create
+from advocacy.tokens import token_make, token_read
+from campaign.models import Organisation
+from config.errors import DomainError
+
+NAME_MAX_LENGTH = 100
+EMAIL_MAX_LENGTH = 254
+POSTCODE_MAX_LENGTH = 16
+CITY_MAX_LENGTH = 100
+
+SOURCE_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "referrer")
+SOURCE_VALUE_MAX_LENGTH = 500
+
+_POSTCODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 \-]*$")
+
+
+class SupporterInvalidError(DomainError):
+    code = "invalid"
+    status = 400
+
+
+class SupporterNotFoundError(DomainError):
+    code = "supporter_not_found"
+    status = 404
+
+
+def _has_control_characters(value: str) -> bool:
+    # Cc covers NUL, CR, LF, TAB, ESC…; Zl/Zp are the Unicode line and paragraph separators,
+    # which some mail clients render as line breaks (header and log injection).
+    return any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in value)
+
+
+def clean_name(value: str, *, label: str, required: bool = True) -> str:
+    """A person's name as typed, with outer whitespace stripped; raises ValueError with a
+    human message. Names go into e-mail headers (display names), hence no line breaks."""
+    value = unicodedata.normalize("NFC", value).strip()
+    if not value and required:
+        raise ValueError(f"Please enter your {label}.")
+    if len(value) > NAME_MAX_LENGTH:
+        raise ValueError(f"Your {label} may be at most {NAME_MAX_LENGTH} characters long.")
+    if _has_control_characters(value):
+        raise ValueError(f"Your {label} may not contain line breaks or control characters.")
+    if "<" in value or ">" in value:
+        # Not a security measure (output is escaped): no real name contains angle brackets,
+        # and refusing them keeps markup out of exports and e-mails read elsewhere.
+        raise ValueError(f"Your {label} may not contain < or >.")
+    return value
+
+
+def clean_email(value: str) -> str:
+    """Normalised address; raises ValueError."""
+    if len(value) > EMAIL_MAX_LENGTH + 10 or _has_control_characters(value):
+        raise ValueError("Please enter a valid e-mail address.")
+    email = normalise_email(value)
+    if not email:
+        raise ValueError("Please enter your e-mail address.")
+    if len(email) > EMAIL_MAX_LENGTH:
+        raise ValueError(f"An e-mail address may be at most {EMAIL_MAX_LENGTH} characters long.")
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValueError("Please enter a valid e-mail address.") from exc
+    return email
+
+
+def clean_country(value: str) -> str:
+    value = value.strip().upper()
+    if value not in COUNTRY_CODES:
+        raise ValueError("Please choose your country.")
+    return value
+
+
+def clean_postcode(value: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    if len(value) > POSTCODE_MAX_LENGTH or not _POSTCODE_RE.fullmatch(value):
+        raise ValueError(
+            f"A postcode has at most {POSTCODE_MAX_LENGTH} letters, digits, spaces or dashes."
+        )
+    return value
+
+
+def clean_city(value: str) -> str:
+    return clean_name(value, label="city", required=False) if value else ""
+
+
+@dataclass(frozen=True)
+class PersonFields:
+    email: str
+    first_name: str
+    last_name: str
+    country: str
+    postcode: str
+    city: str
+
+
+def person_fields_clean(
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    country: str,
+    postcode: str = "",
+    city: str = "",
+) -> PersonFields:
+    """Validate and normalise what a supporter typed. Every channel (page, API, letters) runs
+    through this, so the rules cannot drift apart. Raises SupporterInvalidError listing every
+    bad field at once."""
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, str] = {}
+    checks: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("email", lambda: clean_email(email)),
+        ("first_name", lambda: clean_name(first_name, label="first name")),
+        ("last_name", lambda: clean_name(last_name, label="last name")),
+        ("country", lambda: clean_country(country)),
+        ("postcode", lambda: clean_postcode(postcode)),
+        ("city", lambda: clean_city(city)),
+    )
+    for field, check in checks:
+        try:
+            cleaned[field] = check()
+        except ValueError as exc:
+            errors[field] = [str(exc)]
+    if errors:
+        names = ", ".join(sorted(errors))
+        raise SupporterInvalidError(f"Invalid input: {names}.", fields=errors)
+    return PersonFields(**cleaned)
+
+
+def supporter_upsert(
+    *,
+    organisation: Organisation,
+    email: str,
+    first_name: str,
+    last_name: str,
+    country: str,
+    postcode: str = "",
+    city: str = "",
+) -> Supporter:
+    """The organisation's supporter with this (normalised) address, created if new.
+
+    Existing details are only filled in where blank, never overwritten: anyone who knows an
+    address can submit a form with it, and an unconfirmed form must not rename its owner.
+    Safe under concurrency: the (organisation, email) unique constraint decides, and
+    get_or_create re-reads the winner's row after an IntegrityError. Runs in the caller's
+    transaction when there is one."""
+    fields = person_fields_clean(
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        postcode=postcode,
+        city=city,
+    )
+    details = {
+        "first_name": fields.first_name,
+        "last_name": fields.last_name,
+        "country": fields.country,
+        "postcode": fields.postcode,
+        "city": fields.city,
+    }
+    supporter, created = Supporter.objects.get_or_create(
+        organisation=organisation, email=fields.email, defaults=details
+    )
+    if not created:
+        missing = [
+            name for name, value in details.items() if value and not getattr(supporter, name)
+        ]
+        if missing:
+            for name in missing:
+                setattr(supporter, name, details[name])
+            supporter.save(update_fields=missing)
+    return supporter
+
+
+def source_clean(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Keep only the utm_* parameters and the referrer, as short single-line strings."""
+    source: dict[str, str] = {}
+    for key in SOURCE_KEYS:
+        value = raw.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        value = "".join(ch for ch in value if not _has_control_characters(ch))
+        source[key] = value[:SOURCE_VALUE_MAX_LENGTH]
+    return source
+
+
+def consent_record(
+    *,
+    supporter: Supporter,
+    purpose: str,
+    text: str,
+    version: int,
+    channel: str,
+    source: Mapping[str, Any],
+) -> Consent:
+    """Store the exact words agreed to, with time, channel and source. Append-only: consent
+    given again is a new row, so the history of what was agreed to is never rewritten."""
+    if purpose not in ConsentPurpose.values:
+        raise ValueError(f"Unknown consent purpose {purpose!r}.")
+    return Consent.objects.create(
+        supporter=supporter,
+        purpose=purpose,
+        text=text,
+        version=version,
+        given_at=timezone.now(),
+        channel=channel,
+        source=source_clean(source),
+    )
+
+
+# --- Unsubscribe, export, erasure -----------------------------------------------------------
+
+
+def _supporter_get(*, supporter_id: int) -> Supporter:
+    supporter = Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True).first()
+    if supporter is None:
+        raise SupporterNotFoundError("We hold no data for this link any more.")
+    return supporter
+
+
+def supporter_unsubscribe(*, supporter_id: int) -> Supporter:
+    """Stop all mail but transactional confirmations; withdraw the organisation-news consent.
+    Idempotent: the first unsubscribe time is kept."""
+    now = timezone.now()
+    with transaction.atomic():
+        supporter = _supporter_get(supporter_id=supporter_id)
+        Supporter.objects.filter(pk=supporter.pk, unsubscribed_at__isnull=True).update(
+            unsubscribed_at=now
+        )
+        Supporter.objects.filter(pk=supporter.pk).update(wants_organisation_news=False)
+        Consent.objects.filter(
+            supporter=supporter,
+            purpose=ConsentPurpose.ORGANISATION_NEWS,
+            withdrawn_at__isnull=True,
+        ).update(withdrawn_at=now)
+        supporter.refresh_from_db()
+    return supporter
+
+
+def supporter_export(*, supporter_id: int) -> dict[str, Any]:
+    """Everything Resolute holds about one supporter, as JSON-ready data (GDPR art. 15/20)."""
+    supporter = _supporter_get(supporter_id=supporter_id)
+    consents = supporter.consents.order_by("given_at", "pk")
+    signatures = supporter.signatures.select_related("petition__campaign").order_by("created_at")
+    letters = supporter.letters.select_related("campaign", "mep").order_by("created_at")
+    return {
+        "supporter": {
+            "email": supporter.email,
+            "first_name": supporter.first_name,
+            "last_name": supporter.last_name,
+            "country": supporter.country,
+            "postcode": supporter.postcode,
+            "city": supporter.city,
+            "wants_organisation_news": supporter.wants_organisation_news,
+            "unsubscribed_at": _iso(supporter.unsubscribed_at),
+            "created_at": _iso(supporter.created_at),
+        },
+        "organisation": supporter.organisation.name,
+        "consents": [
+            {
+                "purpose": c.purpose,
+                "text": c.text,
+                "version": c.version,
+                "given_at": _iso(c.given_at),
+                "channel": c.channel,
+                "source": c.source,
+                "withdrawn_at": _iso(c.withdrawn_at),
+            }
+            for c in consents
+        ],
+        "signatures": [
+            {
+                "campaign": s.petition.campaign.title,
+                "status": s.status,
+                "country": s.country,
+                "channel": s.channel,
+                "created_at": _iso(s.created_at),
+                "confirmed_at": _iso(s.confirmed_at),
+            }
+            for s in signatures
+        ],
+        "letters": [
+            {
+                "campaign": letter.campaign.title,
+                "to": f"{letter.mep.first_name} {letter.mep.last_name}",
+                "subject": letter.subject,
+                "body": letter.body,
+                "status": letter.status,
+                "created_at": _iso(letter.created_at),
+            }
+            for letter in letters
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def supporter_erase(*, supporter_id: int) -> None:
+    """Remove personal data, keep anonymous counts (GDPR art. 17): the e-mail becomes NULL
+    (so the unique constraint lets erased rows coexist), names and address blank, consent
+    texts stay but lose their source; signatures keep status and country, so public counters
+    do not move. Letters are left to the letters service (they went to a third party).
+    Idempotent."""
+    now = timezone.now()
+    with transaction.atomic():
+        old_email = (
+            Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True)
+            .values_list("email", flat=True)
+            .first()
+        )
+        updated = Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True).update(
+            email=None,
+            first_name="",
+            last_name="",
+            postcode="",
+            city="",
+            wants_organisation_news=False,
+            unsubscribed_at=now,
+            erased_at=now,
+        )
+        if not updated:
+            if not Supporter.objects.filter(pk=supporter_id).exists():
+                raise SupporterNotFoundError("We hold no data for this link any more.")
+            return
+        Consent.objects.filter(supporter_id=supporter_id).update(source={}, withdrawn_at=now)
+        # A pending signature can never be confirmed by an erased person: drop it now
+        # rather than let the retention task find it (no counter counts pending ones).
+        Signature.objects.filter(supporter_id=supporter_id, status="pending").delete()
+        _erase_letters_and_mail(supporter_id=supporter_id, email=old_email, now=now)
+
+
+def _erase_letters_and_mail(*, supporter_id: int, email: str | None, now: Any) -> None:
+    """Letters carry the supporter's own words and name. Unsent ones are cancelled (the person
+    withdrew); every letter keeps its row, MEP and status, so per-MEP counts stay right, but
+    loses its text. Mails still queued to or on behalf of the person are cancelled; the
+    bodies of mails already out are blanked (they live on only in the recipient's inbox)."""
+    letters = Letter.objects.filter(supporter_id=supporter_id)
+    letters.filter(status=LetterStatus.AWAITING_CONFIRMATION).update(
+        status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
+    )
+    letter_mail = OutboundEmail.objects.filter(letter__supporter_id=supporter_id)
+    own_mail = OutboundEmail.objects.filter(recipient=email) if email else None
+    for rows in (letter_mail, own_mail):
+        if rows is None:
+            continue
+        cancelled = list(
+            rows.filter(status=OutboundEmailStatus.QUEUED).values_list("id", flat=True)
+        )
+        OutboundEmail.objects.filter(id__in=cancelled, status=OutboundEmailStatus.QUEUED).update(
+            status=OutboundEmailStatus.CANCELLED, last_error="Erased at the supporter's request."
+        )
+        Letter.objects.filter(outbound_email_id__in=cancelled).update(
+            status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
+        )
+        # Rows being sent right now are left to finish; everything else loses its text.
+        rows.exclude(status=OutboundEmailStatus.SENDING).update(
+            body_text="", body_html="", reply_to="", headers={}, subject="[erased]"
+        )
+        if rows is own_mail:
+            rows.exclude(status=OutboundEmailStatus.SENDING).update(recipient="erased@invalid")
+    letters.update(subject="[erased]", body="")
+
+
+# --- Links that prove a supporter owns their mailbox ----------------------------------------
+
+UNSUBSCRIBE_PURPOSE = "unsubscribe"
+DATA_PURPOSE = "supporter_data"
+
+
+def data_token_make(*, supporter_id: int) -> str:
+    return token_make(purpose=DATA_PURPOSE, object_id=supporter_id)
+
+
+def data_token_read(*, token: str) -> int:
+    """Supporter id from a data-request link; raises TokenExpiredError/TokenInvalidError."""
+    max_age = int(settings.SUPPORTER_EXPORT_MAX_AGE_HOURS) * 3600
+    return token_read(purpose=DATA_PURPOSE, token=token, max_age_seconds=max_age)
+
+
+def unsubscribe_token_read(*, token: str) -> int:
+    """Unsubscribe links never expire: an old mail must still let its reader leave."""
+    return token_read(purpose=UNSUBSCRIBE_PURPOSE, token=token, max_age_seconds=None)
+
+
+def supporter_data_link_send(*, email: str) -> int:
+    """Mail a link to their data page to every supporter record with this address (one per
+    organisation). Says nothing to the caller about whether the address is known: callers
+    show the same answer either way. Returns the number of mails queued."""
+    address = normalise_email(email)
+    supporters = list(
+        Supporter.objects.select_related("organisation").filter(
+            email=address, erased_at__isnull=True
+        )
+    )
+    hours = settings.SUPPORTER_EXPORT_MAX_AGE_HOURS
+    with transaction.atomic():
+        for supporter in supporters:
+            link = absolute_url(
+                reverse(
+                    "advocacy:supporter-data",
+                    kwargs={"token": data_token_make(supporter_id=supporter.pk)},
+                )
+            )
+            organisation = supporter.organisation
+            outbound_email_create(
+                kind=EmailKind.NOTIFICATION,
+                recipient=address,
+                sender=formataddr((organisation.name, organisation.sending_address)),
+                subject=f"Your data held by {organisation.name}"[:300],
+                body_text=(
+                    "Hello,\n\n"
+                    f"Someone (hopefully you) asked which data {organisation.name} holds about "
+                    "this e-mail address. Open this link to download it, or to have it "
+                    "erased:\n\n"
+                    f"{link}\n\n"
+                    f"The link is valid for {hours} hours. If you did not ask, ignore this "
+                    "e-mail.\n\n"
+                    "--\n"
+                    f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+                ),
+                headers=unsubscribe_headers(supporter_id=supporter.pk),
+                organisation=organisation,
+            )
+    return len(supporters)

@@ -1,0 +1,227 @@
+"""Public petition pages: the list, the campaign page and its form, thank-you, confirmation
+links, and every refusal as a page with a 4xx status."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.utils import timezone
+
+from advocacy.models import Channel, OutboundEmail, Signature, SignatureStatus
+from advocacy.signatures import confirmation_url
+from campaign.models import CampaignStatus
+from tests.factories import PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    settings.RATELIMIT_ENABLED = False
+
+
+@pytest.fixture
+def petition():
+    return PetitionFactory()
+
+
+def _form(**overrides):
+    data = {
+        "first_name": "Ana",
+        "last_name": "Supporter",
+        "email": f"page-{uuid.uuid4().hex[:8]}@example.net",
+        "country": "DE",
+        "postcode": "",
+        "consent": "on",
+        "referrer": "https://partner.example.org/post",
+        "website": "",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def _url(petition, suffix=""):
+    return f"/campaigns/{petition.campaign.slug}/{suffix}"
+
+
+def _confirm_path(signature):
+    return urlsplit(confirmation_url(signature_id=signature.pk)).path
+
+
+def test_the_home_page_lists_live_campaigns_with_their_counters(client, petition):
+    draft = PetitionFactory(campaign__status=CampaignStatus.DRAFT)
+
+    response = client.get("/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert petition.campaign.title in html
+    assert draft.campaign.title not in html
+    assert f'href="/campaigns/{petition.campaign.slug}/"' in html
+    assert "<progress" in html
+
+
+def test_the_campaign_page_shows_the_call_resolution_counter_and_an_accessible_form(
+    client, petition, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(3):  # the campaign, its joins; no row counting
+        response = client.get(_url(petition), HTTP_REFERER="https://partner.example.org/x")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    resolution = petition.campaign.call.resolution
+    assert resolution.title in html
+    assert "589" in html and "35" in html and "47" in html
+    assert petition.text in html
+    assert petition.consent_text in html
+    assert '<progress max="1000" value="0"' in html
+    for name in ("first_name", "last_name", "email", "country", "postcode", "consent"):
+        assert f'<label for="id_{name}"' in html, name
+    assert 'name="organisation_news"' in html
+    assert 'value="https://partner.example.org/x"' in html  # referrer carried to the POST
+    assert "<script" not in html and "style=" not in html
+
+
+def test_signing_on_the_page_redirects_to_the_thank_you_page(client, petition):
+    response = client.post(_url(petition) + "?utm_source=mail&utm_medium=news", _form())
+
+    assert response.status_code == 303
+    assert response["Location"] == _url(petition, "thanks/")
+    signature = Signature.objects.select_related("consent").get()
+    assert signature.channel == Channel.PAGE
+    assert signature.consent.source == {
+        "utm_source": "mail",
+        "utm_medium": "news",
+        "referrer": "https://partner.example.org/post",
+    }
+    thanks = client.get(response["Location"])
+    assert thanks.status_code == 200
+    assert "check your inbox" in thanks.content.decode().lower()
+
+
+def test_signing_twice_on_the_page_gets_the_same_answer_and_creates_nothing(client, petition):
+    data = _form()
+    first = client.post(_url(petition), data)
+    second = client.post(_url(petition), data)
+    assert first.status_code == second.status_code == 303
+    assert first["Location"] == second["Location"]
+    assert Signature.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
+
+
+@pytest.mark.parametrize("missing", ["first_name", "last_name", "email", "country", "consent"])
+def test_a_missing_field_shows_the_form_again_with_a_message(client, petition, missing):
+    response = client.post(_url(petition), _form(**{missing: None}))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'id="id_{missing}_error"' in html
+    assert 'role="alert"' in html
+    assert Signature.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "not-an-email"),
+        ("email", "a" * 300 + "@example.net"),
+        ("first_name", "x" * 10_000),
+        ("first_name", "Ana\r\nBcc: x@example.org"),
+        ("last_name", "<script>alert('x')</script>"),
+        ("country", "XX"),
+        ("postcode", "1" * 40),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_in_the_form(client, petition, field, value):
+    response = client.post(_url(petition), _form(**{field: value}))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'id="id_{field}_error"' in html
+    assert "<script>alert" not in html  # echoed values are escaped
+    assert Signature.objects.count() == 0
+
+
+def test_the_honeypot_refuses_bots(client, petition):
+    response = client.post(_url(petition), _form(website="http://spam.example"))
+    assert response.status_code == 400
+    assert "could not accept this form" in response.content.decode()
+    assert Signature.objects.count() == 0
+
+
+def test_a_disposable_address_gets_a_message_in_the_form(client, petition):
+    response = client.post(_url(petition), _form(email="x@mailinator.com"))
+    assert response.status_code == 400
+    assert 'id="id_email_error"' in response.content.decode()
+
+
+def test_an_unknown_campaign_is_a_404_page(client):
+    response = client.get("/campaigns/no-such-campaign/")
+    assert response.status_code == 404
+    assert "Campaign not found" in response.content.decode()
+
+
+def test_the_confirmation_link_confirms_and_shows_the_counter(client, petition):
+    signature = SignatureFactory(petition=petition)
+
+    response = client.get(_confirm_path(signature))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert re.search(r'id="signature-count">1<', html)
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.CONFIRMED
+
+
+def test_following_the_link_again_is_harmless(client, petition):
+    signature = SignatureFactory(petition=petition)
+    client.get(_confirm_path(signature))
+    replay = client.get(_confirm_path(signature))
+    assert replay.status_code == 200
+    petition.refresh_from_db()
+    assert petition.confirmed_count == 1
+
+
+def test_a_forged_link_gets_a_clear_page(client, petition):
+    signature = SignatureFactory(petition=petition)
+    response = client.get(_confirm_path(signature)[:-3] + "abc/")
+    assert response.status_code == 400
+    assert "not valid" in response.content.decode()
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+
+
+def test_an_expired_link_offers_a_new_one(client, petition, monkeypatch, settings):
+    settings.SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS = 0
+    signature = SignatureFactory(petition=petition, confirmation_sent_at=timezone.now())
+    path = _confirm_path(signature)
+    later = (timezone.now() + timedelta(days=8)).timestamp()
+    monkeypatch.setattr(signing.time, "time", lambda: later)
+
+    response = client.get(path)
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "expired" in html
+    assert f'action="{path}resend/"' in html
+
+    resend = client.post(path + "resend/")
+    assert resend.status_code == 200
+    [mail] = OutboundEmail.objects.all()
+    assert "/confirm/" in mail.body_text
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+
+
+def test_the_form_posts_with_a_csrf_token(petition):
+    strict = Client(enforce_csrf_checks=True)
+    page = strict.get(_url(petition))
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token
+    without = strict.post(_url(petition), _form())
+    assert without.status_code == 403
+    with_token = strict.post(_url(petition), _form(csrfmiddlewaretoken=token.group(1)))
+    assert with_token.status_code == 303

@@ -1,0 +1,149 @@
+"""Rate limits on Redis: per IP, per address, trusted proxies, allow-list, failing open."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from django.test import RequestFactory
+from rest_framework.test import APIClient
+
+from advocacy.models import Signature
+from advocacy.ratelimit import client_ip, ratelimit_hit
+from tests.factories import PetitionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _ip() -> str:
+    # A fresh address per test: counters live in the shared Redis and outlive the test.
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+
+
+def _payload(email):
+    return {
+        "first_name": "Ana",
+        "last_name": "Supporter",
+        "email": email,
+        "country": "DE",
+        "consent": True,
+        "consent_version": 1,
+    }
+
+
+@pytest.fixture
+def petition():
+    return PetitionFactory()
+
+
+def _sign(petition, *, ip, email):
+    return APIClient().post(
+        f"/api/v1/campaigns/{petition.campaign.slug}/signatures/",
+        _payload(email),
+        format="json",
+        REMOTE_ADDR=ip,
+    )
+
+
+def test_a_counter_allows_up_to_the_limit_then_refuses():
+    key = uuid.uuid4().hex
+    results = [ratelimit_hit(scope="t", key=key, limit=3, window_seconds=60) for _ in range(4)]
+    assert [r.allowed for r in results] == [True, True, True, False]
+    assert [r.count for r in results] == [1, 2, 3, 4]
+    assert 0 < results[-1].retry_after <= 60
+
+
+def test_too_many_signings_from_one_ip_are_refused_with_429(petition, settings):
+    settings.RATELIMIT_PER_IP = 3
+    settings.RATELIMIT_PER_EMAIL = 100
+    ip = _ip()
+    statuses = [_sign(petition, ip=ip, email=f"{uuid.uuid4().hex}@example.net") for _ in range(4)]
+
+    assert [r.status_code for r in statuses] == [202, 202, 202, 429]
+    body = statuses[-1].json()
+    assert body["error"]["code"] == "rate_limited"
+    assert int(statuses[-1]["Retry-After"]) > 0
+    assert Signature.objects.count() == 3
+    # Another client is unaffected.
+    assert _sign(petition, ip=_ip(), email=f"{uuid.uuid4().hex}@example.net").status_code == 202
+
+
+def test_too_many_attempts_for_one_address_are_refused_from_any_ip(petition, settings):
+    settings.RATELIMIT_PER_IP = 100
+    settings.RATELIMIT_PER_EMAIL = 2
+    email = f"{uuid.uuid4().hex}@example.net"
+    statuses = [_sign(petition, ip=_ip(), email=email).status_code for _ in range(3)]
+    assert statuses == [202, 202, 429]
+
+
+def test_allowed_ips_are_exempt(petition, settings):
+    ip = _ip()
+    settings.RATELIMIT_PER_IP = 1
+    settings.RATELIMIT_ALLOWED_IPS = [ip]
+    statuses = [
+        _sign(petition, ip=ip, email=f"{uuid.uuid4().hex}@example.net").status_code
+        for _ in range(3)
+    ]
+    assert statuses == [202, 202, 202]
+
+
+def test_the_page_shows_a_message_when_throttled(petition, client, settings):
+    settings.RATELIMIT_PER_IP = 1
+    ip = _ip()
+    data = {
+        "first_name": "Ana",
+        "last_name": "S",
+        "country": "DE",
+        "consent": "on",
+    }
+    first = client.post(
+        f"/campaigns/{petition.campaign.slug}/",
+        {**data, "email": f"{uuid.uuid4().hex}@example.net"},
+        REMOTE_ADDR=ip,
+    )
+    second = client.post(
+        f"/campaigns/{petition.campaign.slug}/",
+        {**data, "email": f"{uuid.uuid4().hex}@example.net"},
+        REMOTE_ADDR=ip,
+    )
+    assert first.status_code == 303
+    assert second.status_code == 429
+    assert "Too many attempts" in second.content.decode()
+    assert second["Retry-After"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1, 2.2.2.2", "9.9.9.9"),  # no trusted proxy: the header is ignored
+        (1, "1.1.1.1, 2.2.2.2", "2.2.2.2"),
+        (2, "1.1.1.1, 2.2.2.2", "1.1.1.1"),
+        (3, "1.1.1.1, 2.2.2.2", "9.9.9.9"),  # fewer entries than proxies: not trusted
+    ],
+)
+def test_the_client_ip_comes_from_the_trusted_proxy_entry(settings, proxies, forwarded, expected):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="9.9.9.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
+
+
+def test_signing_keeps_working_when_redis_is_down(petition, settings, caplog):
+    settings.RATELIMIT_PER_IP = 1
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens here
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    ip = _ip()
+    with caplog.at_level(logging.WARNING, logger="advocacy.ratelimit"):
+        statuses = [
+            _sign(petition, ip=ip, email=f"{uuid.uuid4().hex}@example.net").status_code
+            for _ in range(2)
+        ]
+    assert statuses == [202, 202]
+    assert "failing open" in caplog.text

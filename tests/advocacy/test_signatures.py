@@ -1,0 +1,372 @@
+"""Signature services: signing, double opt-in, duplicates, races, retention."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core import signing
+from django.db import connection
+from django.utils import timezone
+
+from advocacy.models import (
+    Consent,
+    ConsentPurpose,
+    EmailKind,
+    OutboundEmail,
+    Signature,
+    SignatureStatus,
+    Supporter,
+)
+from advocacy.signatures import (
+    PetitionClosedError,
+    SignatureNotFoundError,
+    confirmation_url,
+    signature_confirm,
+    signature_confirmation_resend,
+    signature_create,
+    signature_unconfirmed_purge,
+)
+from advocacy.supporters import SupporterInvalidError
+from advocacy.tokens import TokenExpiredError, TokenInvalidError, token_make
+from campaign.models import CampaignStatus
+from tests.factories import PetitionFactory, SignatureFactory, SupporterFactory
+
+
+def _sign(petition, email="ana@example.net", **overrides):
+    fields = {
+        "petition": petition,
+        "email": email,
+        "first_name": "Ana",
+        "last_name": "Supporter",
+        "country": "DE",
+        "channel": "page",
+        "source": {"utm_source": "newsletter", "referrer": "https://example.org/"},
+    }
+    fields.update(overrides)
+    return signature_create(**fields)
+
+
+def _token(signature):
+    return confirmation_url(signature_id=signature.pk).rstrip("/").rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def petition(db):
+    return PetitionFactory()
+
+
+def test_signing_creates_a_pending_signature_with_its_consent_and_a_confirmation_mail(petition):
+    result = _sign(petition, email="  Ana.Sign@Example.NET ")
+
+    signature = result.signature
+    assert result.created and result.confirmation_sent
+    assert signature.status == SignatureStatus.PENDING
+    assert signature.supporter.email == "Ana.Sign@example.net"
+    assert signature.country == "DE"
+    consent = signature.consent
+    assert consent.purpose == ConsentPurpose.SIGNATURE
+    assert consent.text == petition.consent_text
+    assert consent.version == petition.consent_version
+    assert consent.channel == "page"
+    assert consent.source == {"utm_source": "newsletter", "referrer": "https://example.org/"}
+    petition.refresh_from_db()
+    assert petition.confirmed_count == 0
+
+    [mail] = OutboundEmail.objects.all()
+    assert mail.kind == EmailKind.SIGNATURE_CONFIRMATION
+    assert mail.recipient == "Ana.Sign@example.net"
+    assert petition.campaign.title in mail.subject
+    assert "Dear Ana," in mail.body_text
+    assert petition.campaign.title in mail.body_text
+    assert confirmation_url(signature_id=signature.pk).split("/confirm/")[0] in mail.body_text
+    assert "/confirm/" in mail.body_text and "/unsubscribe/" in mail.body_text
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail.headers["List-Unsubscribe"].startswith("<http")
+    assert petition.campaign.organisation.sending_address in mail.sender
+
+
+def test_the_confirmation_mail_link_confirms_the_signature(petition):
+    signature = _sign(petition).signature
+    mail = OutboundEmail.objects.get()
+    link = next(line for line in mail.body_text.splitlines() if "/confirm/" in line)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+
+    confirmed = signature_confirm(token=token)
+
+    assert confirmed.pk == signature.pk
+    assert confirmed.status == SignatureStatus.CONFIRMED
+    assert confirmed.confirmed_at is not None
+    petition.refresh_from_db()
+    assert petition.confirmed_count == 1
+
+
+def test_confirming_twice_counts_once(petition):
+    signature = _sign(petition).signature
+    signature_confirm(token=_token(signature))
+    signature_confirm(token=_token(signature))
+    petition.refresh_from_db()
+    assert petition.confirmed_count == 1
+
+
+def test_signing_twice_keeps_one_signature_and_resends_only_after_the_cool_down(petition, settings):
+    settings.SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS = 600
+    first = _sign(petition, email="twice@example.net")
+    second = _sign(petition, email="TWICE@example.NET".replace("TWICE", "twice"))
+
+    assert not second.created and not second.confirmation_sent
+    assert second.signature.pk == first.signature.pk
+    assert Signature.objects.count() == 1
+    assert Supporter.objects.count() == 1
+    assert Consent.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
+
+    Signature.objects.update(confirmation_sent_at=timezone.now() - timedelta(seconds=601))
+    third = _sign(petition, email="twice@example.net")
+    assert third.confirmation_sent
+    assert OutboundEmail.objects.count() == 2
+    assert Signature.objects.count() == 1
+
+
+def test_signing_again_after_confirming_sends_nothing(petition, settings):
+    settings.SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS = 0
+    signature = _sign(petition).signature
+    signature_confirm(token=_token(signature))
+    again = _sign(petition)
+    assert not again.confirmation_sent
+    assert OutboundEmail.objects.count() == 1
+
+
+def test_signing_again_does_not_rename_the_supporter(petition):
+    _sign(petition, first_name="Ana")
+    _sign(petition, first_name="Mallory")
+    assert Supporter.objects.get().first_name == "Ana"
+
+
+def test_the_same_address_on_two_petitions_of_one_organisation_is_one_supporter(petition):
+    other = PetitionFactory(campaign__organisation=petition.campaign.organisation)
+    _sign(petition)
+    _sign(other)
+    assert Supporter.objects.count() == 1
+    assert Signature.objects.count() == 2
+
+
+def test_the_organisation_news_opt_in_is_a_separate_consent(petition):
+    result = _sign(petition, wants_organisation_news=True)
+    supporter = Supporter.objects.get(pk=result.signature.supporter_id)
+    assert supporter.wants_organisation_news
+    purposes = sorted(supporter.consents.values_list("purpose", flat=True))
+    assert purposes == [ConsentPurpose.ORGANISATION_NEWS, ConsentPurpose.SIGNATURE]
+
+
+def test_a_paused_campaign_refuses_signatures(petition):
+    petition.campaign.status = CampaignStatus.PAUSED
+    petition.campaign.save()
+    with pytest.raises(PetitionClosedError):
+        _sign(petition)
+    assert Signature.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "not-an-email"),
+        ("email", "a" * 250 + "@example.net"),
+        ("first_name", ""),
+        ("first_name", "x" * 101),
+        ("first_name", "Ana\r\nBcc: victim@example.org"),
+        ("last_name", "<script>alert(1)</script>"),
+        ("last_name", "Null\x00byte"),
+        ("country", "XX"),
+        ("postcode", "123\n45"),
+        ("postcode", "1" * 17),
+    ],
+)
+def test_bad_input_is_refused_with_the_field_named_and_nothing_is_written(petition, field, value):
+    with pytest.raises(SupporterInvalidError) as excinfo:
+        _sign(petition, **{field: value})
+    assert field in excinfo.value.fields
+    assert Supporter.objects.count() == 0
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_a_disposable_address_is_refused(petition):
+    from advocacy.disposable import EmailDisposableError
+
+    with pytest.raises(EmailDisposableError):
+        _sign(petition, email="someone@mail.yopmail.com")
+    assert Signature.objects.count() == 0
+
+
+def test_the_disposable_check_is_pluggable(petition, settings):
+    settings.DISPOSABLE_EMAIL_CHECKER = "tests.advocacy.test_signatures.refuse_example_net"
+    from advocacy.disposable import EmailDisposableError
+
+    with pytest.raises(EmailDisposableError):
+        _sign(petition, email="ana@example.net")
+    _sign(petition, email="ana@example.org")
+
+
+def refuse_example_net(domain: str) -> bool:
+    return domain == "example.net"
+
+
+def test_an_expired_token_is_refused_and_can_be_exchanged_for_a_new_link(petition, settings):
+    settings.SIGNATURE_CONFIRMATION_RESEND_COOLDOWN_SECONDS = 0
+    signature = _sign(petition).signature
+    token = _token(signature)
+    settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS = 7
+    later = timezone.now() + timedelta(days=8)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(signing.time, "time", lambda: later.timestamp())
+        with pytest.raises(TokenExpiredError):
+            signature_confirm(token=token)
+        signature_confirmation_resend(token=token)
+
+    assert OutboundEmail.objects.count() == 2
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "token_of",
+    [
+        lambda s: _token(s)[:-2] + "xx",  # tampered signature
+        lambda s: token_make(purpose="unsubscribe", object_id=s.pk),  # another purpose
+        lambda s: "garbage",
+    ],
+)
+def test_a_forged_token_is_refused(petition, token_of):
+    signature = _sign(petition).signature
+    with pytest.raises(TokenInvalidError):
+        signature_confirm(token=token_of(signature))
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+
+
+def test_a_token_for_a_deleted_signature_says_so(petition):
+    signature = _sign(petition).signature
+    token = _token(signature)
+    Signature.objects.all().delete()
+    with pytest.raises(SignatureNotFoundError):
+        signature_confirm(token=token)
+
+
+def test_unconfirmed_signatures_past_retention_are_deleted_with_their_personal_data(
+    petition, settings
+):
+    settings.SIGNATURE_UNCONFIRMED_RETENTION_DAYS = 14
+    old = _sign(petition, email="old@example.net").signature
+    fresh = _sign(petition, email="fresh@example.net").signature
+    confirmed = _sign(petition, email="confirmed@example.net").signature
+    signature_confirm(token=_token(confirmed))
+    Signature.objects.filter(pk__in=[old.pk, confirmed.pk]).update(
+        created_at=timezone.now() - timedelta(days=15)
+    )
+
+    deleted = signature_unconfirmed_purge()
+
+    assert deleted == 1
+    assert set(Signature.objects.values_list("pk", flat=True)) == {fresh.pk, confirmed.pk}
+    assert not Supporter.objects.filter(email="old@example.net").exists()
+    assert Supporter.objects.filter(email="confirmed@example.net").exists()
+    assert Consent.objects.count() == 2
+
+
+def test_the_purge_keeps_a_supporter_who_signed_something_else(petition):
+    other = SignatureFactory(
+        petition__campaign__organisation=petition.campaign.organisation, status="confirmed"
+    )
+    SignatureFactory(
+        petition=petition,
+        supporter=other.supporter,
+        consent__supporter=other.supporter,
+    )
+    Signature.objects.filter(status="pending").update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
+    assert signature_unconfirmed_purge() == 1
+    assert Supporter.objects.filter(pk=other.supporter_id).exists()
+
+
+def test_the_purge_task_is_registered_with_beat(settings):
+    from config.celery import app
+
+    app.finalize(auto=True)
+    schedule = app.conf.beat_schedule
+    assert schedule["signature-unconfirmed-purge"]["task"] == (
+        "advocacy.tasks.signature_unconfirmed_purge_task"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_signings_with_one_address_make_one_signature():
+    petition = PetitionFactory()
+    SupporterFactory(organisation=petition.campaign.organisation, email="race@example.net")
+    barrier = threading.Barrier(4)
+    results, errors = [], []
+
+    def sign():
+        try:
+            barrier.wait()
+            results.append(_sign(petition, email="race@example.net"))
+        except Exception as exc:  # collected and asserted on below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert sum(result.created for result in results) == 1
+    assert Signature.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_first_signings_make_one_supporter():
+    petition = PetitionFactory()
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def sign():
+        try:
+            barrier.wait()
+            _sign(petition, email="newrace@example.net")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Supporter.objects.count() == 1
+    assert Signature.objects.count() == 1
+
+
+def test_the_purge_command_deletes_old_pending_signatures(petition):
+    from django.core.management import call_command
+
+    SignatureFactory(petition=petition)
+    Signature.objects.update(created_at=timezone.now() - timedelta(days=3))
+    call_command("purge_unconfirmed_signatures", "--days", "2")
+    assert Signature.objects.count() == 0
+
+
+def test_the_purge_task_calls_the_service(petition):
+    from advocacy.tasks import signature_unconfirmed_purge_task
+
+    SignatureFactory(petition=petition)
+    Signature.objects.update(created_at=timezone.now() - timedelta(days=30))
+    assert signature_unconfirmed_purge_task() == 1

@@ -1,0 +1,223 @@
+"""Supporters: upsert, consent records, unsubscribe (RFC 8058), data export and erasure."""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.test import Client
+
+from advocacy.emails import unsubscribe_url
+from advocacy.models import Consent, ConsentPurpose, OutboundEmail, Signature, Supporter
+from advocacy.supporters import (
+    SupporterInvalidError,
+    consent_record,
+    data_token_make,
+    supporter_erase,
+    supporter_export,
+    supporter_upsert,
+)
+from tests.factories import OrganisationFactory, PetitionFactory, SignatureFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    settings.RATELIMIT_ENABLED = False
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path
+
+
+def test_upsert_normalises_the_address_and_finds_the_same_supporter_again():
+    organisation = OrganisationFactory()
+    first = supporter_upsert(
+        organisation=organisation,
+        email=" Ana@Example.NET",
+        first_name="Ana",
+        last_name="Supporter",
+        country="de",
+    )
+    again = supporter_upsert(
+        organisation=organisation,
+        email="Ana@example.net",
+        first_name="Other",
+        last_name="Name",
+        country="FR",
+        city="Lyon",
+    )
+    assert again.pk == first.pk
+    assert again.email == "Ana@example.net"
+    assert (again.first_name, again.country, again.city) == ("Ana", "DE", "Lyon")
+
+
+def test_upsert_refuses_bad_fields():
+    with pytest.raises(SupporterInvalidError) as excinfo:
+        supporter_upsert(
+            organisation=OrganisationFactory(),
+            email="nope",
+            first_name="A\nB",
+            last_name="x" * 101,
+            country="ZZ",
+        )
+    assert set(excinfo.value.fields) == {"email", "first_name", "last_name", "country"}
+
+
+def test_consent_keeps_only_known_source_keys_and_short_values():
+    supporter = SignatureFactory().supporter
+    consent = consent_record(
+        supporter=supporter,
+        purpose=ConsentPurpose.LETTER,
+        text="I agree.",
+        version=3,
+        channel="api",
+        source={"utm_source": "x" * 900, "evil": "y", "referrer": "https://a.example/\r\nX"},
+    )
+    assert set(consent.source) == {"utm_source", "referrer"}
+    assert len(consent.source["utm_source"]) == 500
+    assert consent.source["referrer"] == "https://a.example/X"
+    assert consent.given_at is not None
+
+
+# --- Unsubscribe ----------------------------------------------------------------------------
+
+
+def test_get_on_the_unsubscribe_link_only_shows_a_button():
+    supporter = SignatureFactory().supporter
+    response = Client().get(_path(unsubscribe_url(supporter_id=supporter.pk)))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<form method="post"' in html and "<button" in html
+    supporter.refresh_from_db()
+    assert supporter.unsubscribed_at is None
+
+
+def test_one_click_post_unsubscribes_without_cookies_or_csrf():
+    signature = SignatureFactory(supporter__wants_organisation_news=True)
+    supporter = signature.supporter
+    Consent.objects.create(
+        supporter=supporter,
+        purpose=ConsentPurpose.ORGANISATION_NEWS,
+        text="news",
+        version=1,
+        given_at=signature.consent.given_at,
+        channel="page",
+    )
+    client = Client(enforce_csrf_checks=True)
+
+    response = client.post(
+        _path(unsubscribe_url(supporter_id=supporter.pk)),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    supporter.refresh_from_db()
+    assert supporter.unsubscribed_at is not None
+    assert not supporter.wants_organisation_news
+    news = Consent.objects.get(purpose=ConsentPurpose.ORGANISATION_NEWS)
+    assert news.withdrawn_at is not None
+
+
+def test_a_forged_unsubscribe_link_is_refused():
+    response = Client().post("/unsubscribe/1:abc:def/")
+    assert response.status_code == 400
+
+
+# --- Data export and erasure ----------------------------------------------------------------
+
+
+def test_a_data_request_mails_a_link_only_to_known_addresses():
+    signature = SignatureFactory(supporter__email="known@example.net")
+    client = Client()
+
+    known = client.post("/my-data/", {"email": "known@example.net"})
+    unknown = client.post("/my-data/", {"email": "unknown@example.net"})
+
+    assert known.status_code == unknown.status_code == 200
+    assert known.content == unknown.content  # reveals nothing
+    [mail] = OutboundEmail.objects.all()
+    assert mail.recipient == "known@example.net"
+    assert "/my-data/" in mail.body_text and "/unsubscribe/" in mail.body_text
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    link = re.search(r"http\S+/my-data/\S+/", mail.body_text).group(0)
+    page = client.get(_path(link))
+    assert page.status_code == 200
+    assert "known@example.net" in page.content.decode()
+    assert signature.supporter.organisation.name in page.content.decode()
+
+
+def test_the_signed_link_downloads_the_data_as_json():
+    signature = SignatureFactory(supporter__email="export@example.net")
+    token = data_token_make(supporter_id=signature.supporter_id)
+
+    response = Client().get(f"/my-data/{token}/export.json")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["supporter"]["email"] == "export@example.net"
+    assert data["signatures"][0]["campaign"] == signature.petition.campaign.title
+    assert data["consents"][0]["text"] == signature.consent.text
+
+
+def test_a_data_token_cannot_be_made_from_an_unsubscribe_token():
+    signature = SignatureFactory()
+    token = _path(unsubscribe_url(supporter_id=signature.supporter_id)).split("/")[2]
+    assert Client().get(f"/my-data/{token}/export.json").status_code == 400
+
+
+def test_erasure_removes_personal_data_but_keeps_anonymous_counts():
+    petition = PetitionFactory(confirmed_count=1)
+    confirmed = SignatureFactory(
+        petition=petition, status="confirmed", supporter__email="erase@example.net"
+    )
+    supporter = confirmed.supporter
+    pending = SignatureFactory(supporter=supporter, consent__supporter=supporter)
+    token = data_token_make(supporter_id=supporter.pk)
+    client = Client()
+
+    refused = client.post(f"/my-data/{token}/erase/", {})
+    assert refused.status_code == 400  # the box must be ticked
+
+    response = client.post(f"/my-data/{token}/erase/", {"confirm": "on"})
+
+    assert response.status_code == 200
+    supporter.refresh_from_db()
+    assert supporter.email is None
+    assert supporter.first_name == supporter.last_name == supporter.postcode == ""
+    assert supporter.erased_at is not None
+    confirmed.refresh_from_db()
+    assert confirmed.status == "confirmed" and confirmed.country == "DE"
+    assert not Signature.objects.filter(pk=pending.pk).exists()
+    petition.refresh_from_db()
+    assert petition.confirmed_count == 1
+    assert client.get(f"/my-data/{token}/export.json").status_code == 404
+
+
+def test_erasing_twice_is_harmless_and_the_address_can_sign_again():
+    signature = SignatureFactory(supporter__email="again@example.net")
+    supporter_erase(supporter_id=signature.supporter_id)
+    supporter_erase(supporter_id=signature.supporter_id)
+    other = SignatureFactory(supporter__email=None)
+    supporter_erase(supporter_id=other.supporter_id)  # many erased rows coexist (NULL)
+    fresh = supporter_upsert(
+        organisation=signature.supporter.organisation,
+        email="again@example.net",
+        first_name="Ana",
+        last_name="New",
+        country="DE",
+    )
+    assert fresh.pk != signature.supporter_id
+    assert Supporter.objects.filter(erased_at__isnull=False).count() == 2
+
+
+def test_the_export_lists_everything_held():
+    signature = SignatureFactory()
+    data = supporter_export(supporter_id=signature.supporter_id)
+    assert set(data) == {"supporter", "organisation", "consents", "signatures", "letters"}

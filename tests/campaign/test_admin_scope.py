@@ -1,0 +1,197 @@
+"""Organisers of A never see or change B's data in the admin: not by list, not by detail,
+not by guessing ids, not by filter parameters, not through autocomplete or dropdowns; and
+viewers change nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from advocacy.models import (
+    Consent,
+    EmailKind,
+    Letter,
+    LetterRequest,
+    OutboundEmail,
+)
+from campaign.models import AuditEntry, OrganisationRole, Resolution
+from tests.factories import (
+    LetterTemplateFactory,
+    MembershipFactory,
+    MepFactory,
+    OrganisationFactory,
+    PetitionFactory,
+    SignatureFactory,
+)
+
+
+@dataclass
+class World:
+    objects: dict[str, Any]
+    campaign: Any
+
+
+def _world(organisation: Any, marker: str) -> World:
+    petition = PetitionFactory(
+        campaign__organisation=organisation, campaign__title=f"Campaign {marker}"
+    )
+    campaign = petition.campaign
+    template = LetterTemplateFactory(campaign=campaign, subject=f"Subject {marker}")
+    signature = SignatureFactory(petition=petition, supporter__last_name=f"Last{marker}")
+    supporter = signature.supporter
+    consent = Consent.objects.create(
+        supporter=supporter,
+        purpose="letter",
+        text="ok",
+        version=1,
+        given_at=timezone.now(),
+        channel="page",
+    )
+    request = LetterRequest.objects.create(
+        campaign=campaign, supporter=supporter, consent=consent, channel="page"
+    )
+    mep = MepFactory(last_name=f"MEP{marker}")
+    letter = Letter.objects.create(
+        request=request,
+        campaign=campaign,
+        supporter=supporter,
+        mep=mep,
+        subject=f"Letter {marker}",
+        body="Dear …",
+    )
+    email = OutboundEmail.objects.create(
+        organisation=organisation,
+        campaign=campaign,
+        kind=EmailKind.LETTER,
+        recipient=f"{marker.lower()}@example.org",
+        sender="x@example.org",
+        subject=f"Mail {marker}",
+        body_text="b",
+        message_id=f"<{marker}@x>",
+        not_before=timezone.now(),
+    )
+    resolution = Resolution.objects.create(
+        organisation=organisation,
+        procedure_reference=f"2022/{marker}(RSP)",
+        title=f"Resolution {marker}",
+        source_text="t",
+        source_sha256=marker,
+    )
+    audit = AuditEntry.objects.create(
+        organisation=organisation, action=f"audit.{marker.lower()}", object_repr=marker
+    )
+    objects = {
+        "campaign": campaign,
+        "lettertemplate": template,
+        "signature": signature,
+        "supporter": supporter,
+        "letter": letter,
+        "outboundemail": email,
+        "resolution": resolution,
+        "auditentry": audit,
+        "organisation": organisation,
+    }
+    return World(objects=objects, campaign=campaign)
+
+
+@pytest.fixture
+def worlds():
+    a, b = OrganisationFactory(name="Org AAA!"), OrganisationFactory(name="Org BBB!")
+    return _world(a, "AAA!"), _world(b, "BBB!")
+
+
+def _login(client: Any, organisation: Any, role: str) -> Any:
+    membership = MembershipFactory(organisation=organisation, role=role)
+    client.force_login(membership.user)
+    return membership.user
+
+
+def _admin_url(obj: Any, view: str) -> str:
+    meta = obj._meta
+    args = [obj.pk] if view in ("change", "delete", "history") else []
+    return reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.django_db
+def test_an_organiser_of_a_never_sees_or_changes_bs_objects(client, worlds):
+    mine, theirs = worlds
+    _login(client, mine.objects["organisation"], OrganisationRole.OWNER)
+
+    for name, obj in theirs.objects.items():
+        registered = type(obj) in admin.site._registry
+        assert registered, f"{name} is not in the admin"
+        listing = client.get(_admin_url(obj, "changelist"))
+        assert listing.status_code in (200, 302, 403), name
+        assert "BBB!" not in listing.content.decode(), f"{name}: B's row in A's list"
+
+        # Filter parameters naming B's campaign or organisation show nothing of B's.
+        for param in ("campaign__id__exact", "organisation__id__exact", "campaign"):
+            filtered = client.get(_admin_url(obj, "changelist"), {param: theirs.campaign.pk})
+            assert "BBB!" not in filtered.content.decode(), f"{name}: leak via ?{param}"
+
+        # Guessing ids: detail, history, change and delete all fail and change nothing.
+        for view in ("change", "history", "delete"):
+            response = client.get(_admin_url(obj, view))
+            assert response.status_code in (302, 403, 404), f"{name} {view}"
+            assert "BBB!" not in response.content.decode(), f"{name} {view}"
+        client.post(_admin_url(obj, "delete"), {"post": "yes"})
+        assert type(obj).objects.filter(pk=obj.pk).exists(), f"{name} was deleted"
+
+
+@pytest.mark.django_db
+def test_dropdowns_and_filters_list_only_the_organisers_own_campaigns(client, worlds):
+    mine, theirs = worlds
+    _login(client, mine.objects["organisation"], OrganisationRole.EDITOR)
+
+    add_template = client.get(reverse("admin:campaign_lettertemplate_add"))
+    assert add_template.status_code == 200
+    page = add_template.content.decode()
+    assert "Campaign AAA!" in page and "Campaign BBB!" not in page
+
+    letters = client.get(reverse("admin:advocacy_letter_changelist")).content.decode()
+    assert "Campaign BBB!" not in letters
+
+
+@pytest.mark.django_db
+def test_autocomplete_never_returns_another_organisations_campaigns(client, worlds):
+    mine, _ = worlds
+    _login(client, mine.objects["organisation"], OrganisationRole.EDITOR)
+    for model_name in ("lettertemplate", "campaign"):
+        response = client.get(
+            "/admin/autocomplete/",
+            {
+                "term": "Campaign",
+                "app_label": "campaign",
+                "model_name": model_name,
+                "field_name": "campaign" if model_name == "lettertemplate" else "call",
+            },
+        )
+        assert "BBB!" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_viewer_can_look_but_not_change(client, worlds):
+    mine, _ = worlds
+    _login(client, mine.objects["organisation"], OrganisationRole.VIEWER)
+    campaign = mine.objects["campaign"]
+
+    assert client.get(_admin_url(campaign, "changelist")).status_code == 200
+    assert "Campaign AAA!" in client.get(_admin_url(campaign, "changelist")).content.decode()
+    response = client.post(_admin_url(campaign, "change"), {"title": "Hijacked"})
+    assert response.status_code in (302, 403)
+    campaign.refresh_from_db()
+    assert campaign.title == "Campaign AAA!"
+    client.post(_admin_url(campaign, "delete"), {"post": "yes"})
+    assert type(campaign).objects.filter(pk=campaign.pk).exists()
+    published = client.post(
+        _admin_url(campaign, "changelist"),
+        {"action": "close", "_selected_action": [campaign.pk]},
+    )
+    assert published.status_code in (200, 302, 403)
+    campaign.refresh_from_db()
+    assert campaign.status != "closed"

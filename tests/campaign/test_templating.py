@@ -1,0 +1,217 @@
+"""The letter-template sandbox: only merge fields and vote conditions, nothing else."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from campaign.models import Gender, LetterTemplate, Mep
+from campaign.templating import (
+    ALLOWED_MERGE_FIELDS,
+    SupporterValues,
+    TemplateInvalidError,
+    merge_values,
+    salutation,
+    template_choose,
+    template_render,
+    template_validate,
+)
+
+LADDER = (
+    '{% if mep.vote == "for" %}Thank you for voting for it.'
+    '{% elif mep.vote == "against" %}You voted against it.'
+    '{% elif mep.vote == "abstention" %}You abstained.'
+    "{% else %}You did not take part.{% endif %}"
+)
+
+
+def _values(**mep_overrides: str) -> dict[str, dict[str, str]]:
+    mep = {
+        "salutation": "Dear Ms Member",
+        "full_name": "Anna Member",
+        "last_name": "Member",
+        "group": "EPP",
+        "country": "Germany",
+        "committees": "Foreign Affairs",
+        "vote": "for",
+    }
+    mep.update(mep_overrides)
+    return {
+        "mep": mep,
+        "supporter": {
+            "first_name": "Ana",
+            "last_name": "Supporter",
+            "full_name": "Ana Supporter",
+            "city": "Graz",
+            "country": "Austria",
+        },
+        "campaign": {"title": "Free them"},
+        "resolution": {"title": "Kazakhstan", "reference": "2022/2505(RSP)", "date": "x"},
+    }
+
+
+def _render(body: str, **mep_overrides: str) -> str:
+    return template_render(subject="s", body=body, values=_values(**mep_overrides)).body
+
+
+def test_every_allowed_merge_field_renders_its_value():
+    body = " ".join(f"{{{{ {name} }}}}" for name in sorted(ALLOWED_MERGE_FIELDS))
+    template_validate(subject="Hello {{ mep.last_name }}", body=body)
+    rendered = _render(body)
+    assert "Ana Supporter" in rendered and "2022/2505(RSP)" in rendered
+
+
+@pytest.mark.parametrize(
+    ("vote", "expected"),
+    [
+        ("for", "Thank you for voting for it."),
+        ("against", "You voted against it."),
+        ("abstention", "You abstained."),
+        ("did_not_vote", "You did not take part."),
+        ("not_an_mep", "You did not take part."),
+    ],
+)
+def test_the_vote_ladder_picks_the_branch_of_the_meps_vote(vote, expected):
+    template_validate(subject="s", body=LADDER)
+    assert _render(LADDER, vote=vote) == expected
+
+
+def test_conditions_may_combine_fields_and_string_literals():
+    body = (
+        '{% if mep.vote == "for" and mep.group in "EPP S&D" %}A{% endif %}'
+        '{% if not mep.country == "France" or mep.vote != "for" %}B{% endif %}'
+    )
+    template_validate(subject="s", body=body)
+    assert _render(body) == "AB"
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("{{ settings }}", "unknown merge field"),
+        ("{{ settings.SECRET_KEY }}", "unknown merge field"),
+        ("{{ request.META }}", "unknown merge field"),
+        ("{{ mep.salutation.upper }}", "unknown merge field"),
+        ("{{ mep.__class__ }}", "unknown merge field"),
+        ("{{ mep._state }}", "unknown merge field"),
+        ("{{ mep.email }}", "unknown merge field"),
+        ("{{ supporter.full_name|upper }}", "filters are not allowed"),
+        ("{{ mep.vote|default:settings }}", "filters are not allowed"),
+        ("{% load static %}", "{% load %}"),
+        ("{% include 'advocacy/base.html' %}", "{% include %}"),
+        ("{% extends 'advocacy/base.html' %}", "{% extends %}"),
+        ("{% debug %}", "{% debug %}"),
+        ("{% url 'admin:index' %}", "{% url %}"),
+        ("{% for x in mep %}{% endfor %}", "{% for %}"),
+        ("{% with a=settings %}{% endwith %}", "{% with %}"),
+        ("{% comment %}x{% endcomment %}", "{% comment %}"),
+        ("{% if settings.DEBUG %}x{% endif %}", "unknown merge field"),
+        ('{% if mep.vote|lower == "for" %}x{% endif %}', "filters"),
+        ('{% if mep.vote > "a" %}x{% endif %}', "operator"),
+        ('{% if mep.vote == "for" %}x', "syntax error"),
+        ("{% if mep.vote == 1 %}x{% endif %}", "only text in quotes"),
+        ("bin\x00ary", "binary"),
+    ],
+)
+def test_anything_beyond_merge_fields_and_if_is_rejected_when_saved(body, problem):
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject="Subject", body=body)
+    assert problem in caught.value.message
+    assert caught.value.fields == {"body": [caught.value.fields["body"][0]]}
+    assert caught.value.code == "template_invalid"
+
+
+def test_a_bad_subject_is_reported_on_the_subject_field():
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject="Hi {{ settings.SECRET_KEY }}", body="ok")
+    assert "subject" in caught.value.fields
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject="two\nlines", body="ok")
+    assert "single line" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["{{ settings.SECRET_KEY }}", "{% debug %}", "{{ mep.__class__ }}", "{{ x|upper }}"],
+)
+def test_rendering_refuses_a_template_that_slipped_past_validation(body):
+    with pytest.raises(TemplateInvalidError):
+        _render(body)
+
+
+def test_rendering_sees_only_the_values_given_even_for_unlisted_groups():
+    values = _values()
+    values["settings"] = {"SECRET_KEY": "leak"}  # not a template group: dropped
+    body = '{% if mep.vote == "for" %}{{ mep.full_name }}{% endif %}'
+    assert template_render(subject="s", body=body, values=values).body == "Anna Member"
+
+
+def test_merge_values_are_not_escaped_in_plain_text():
+    assert _render("{{ mep.full_name }}", full_name="Grace O'Sullivan & Co <x>") == (
+        "Grace O'Sullivan & Co <x>"
+    )
+
+
+def test_comments_are_allowed_and_render_nothing():
+    template_validate(subject="s", body="a{# note #}b")
+    assert _render("a{# note #}b") == "ab"
+
+
+@pytest.mark.parametrize(
+    ("language", "gender", "expected"),
+    [
+        ("en", Gender.FEMALE, "Dear Ms Princi"),
+        ("en", Gender.MALE, "Dear Mr Princi"),
+        ("en", Gender.UNKNOWN, "Dear Member Giusi Princi"),
+        ("de", Gender.FEMALE, "Sehr geehrte Frau Princi"),
+        ("de", Gender.MALE, "Sehr geehrter Herr Princi"),
+        ("fr", Gender.FEMALE, "Madame la Députée"),
+        ("es", Gender.MALE, "Estimado Sr. Princi"),
+        ("it", Gender.FEMALE, "Gentile Onorevole Princi"),
+        ("nl", Gender.MALE, "Geachte heer Princi"),
+        ("pl", Gender.FEMALE, "Szanowna Pani Poseł"),
+        ("pt", Gender.FEMALE, "Exma. Senhora Deputada Princi"),
+        ("sv", Gender.FEMALE, "Dear Ms Princi"),
+    ],
+)
+def test_the_salutation_follows_gender_and_language(language, gender, expected):
+    assert (
+        salutation(gender=gender, language=language, last_name="Princi", full_name="Giusi Princi")
+        == expected
+    )
+
+
+def test_merge_values_write_the_family_name_in_title_case():
+    mep = Mep(first_name="David", last_name="McALLISTER", country_code="DE", gender="M")
+    values = merge_values(
+        mep=mep,
+        vote="for",
+        committees=["Foreign Affairs"],
+        language="de",
+        supporter=SupporterValues(first_name="Ana", last_name="S", city="Graz", country="AT"),
+        campaign_title="Free them",
+        resolution_date=date(2022, 1, 20),
+    )
+    assert values["mep"]["salutation"] == "Sehr geehrter Herr McAllister"
+    assert values["supporter"]["country"] == "Austria"
+    assert values["resolution"]["date"] == "20 Januar 2022"
+
+
+@pytest.mark.parametrize(
+    ("country", "languages", "expected"),
+    [
+        ("DE", ["en", "de"], "de"),
+        ("AT", ["en", "de"], "de"),
+        ("FR", ["en", "de"], "en"),
+        ("BE", ["en", "fr"], "fr"),
+        ("BE", ["en", "fr", "nl"], "nl"),
+        ("LU", ["de", "en"], "de"),
+        ("IT", ["fr"], "fr"),
+    ],
+)
+def test_the_meps_country_language_is_preferred_when_a_template_exists(
+    country, languages, expected
+):
+    templates = [LetterTemplate(language=language) for language in languages]
+    assert template_choose(templates=templates, country_code=country).language == expected
