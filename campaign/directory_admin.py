@@ -12,7 +12,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.db.models import Count, Model, Q, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -195,8 +197,78 @@ class LetterTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["campaign", "language", "subject", "locked", "reach_count"]
     list_filter = ["language", "locked"]
     search_fields = ["campaign__title", "subject"]
-    readonly_fields = ["reach"]
-    fields = ["campaign", "language", "subject", "body", "locked", "targeting", "reach"]
+    readonly_fields = ["reach", "preview_link"]
+    fields = [
+        "campaign",
+        "language",
+        "subject",
+        "body",
+        "locked",
+        "targeting",
+        "preview_link",
+        "reach",
+    ]
+
+    @admin.display(description="Preview")
+    def preview_link(self, template: LetterTemplate) -> SafeString:
+        if template.pk is None:
+            return format_html("{}", "Save the template to preview it.")
+        url = reverse("admin:campaign_lettertemplate_preview", args=[template.pk])
+        return format_html('<a href="{}">Preview the letter for a chosen MEP</a>', url)
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<int:template_id>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="campaign_lettertemplate_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request: HttpRequest, template_id: int) -> HttpResponse:
+        """Render the template (or the text being edited) for one targeted MEP and a sample
+        supporter; the organiser edits, previews again, and saves when it reads well."""
+        from campaign.preview import letter_template_preview
+
+        template = self.get_queryset(request).filter(pk=template_id).first()
+        if template is None:
+            raise Http404("No such letter template.")
+        reached = self._reached(template)
+        candidates = list(
+            (reached if reached is not None else Mep.objects.none()).order_by(
+                "country_code", "last_name"
+            )[: PREVIEW_LIMIT * 4]
+        )
+        chosen_id = request.POST.get("mep") or request.GET.get("mep")
+        mep = next((m for m in candidates if str(m.ep_id) == chosen_id), None) or (
+            candidates[0] if candidates else None
+        )
+        subject = request.POST.get("subject", template.subject)[:300]
+        body = request.POST.get("body", template.body)[:20_000]
+        rendered, vote, problem = None, "", ""
+        if mep is not None:
+            try:
+                rendered, vote = letter_template_preview(
+                    template=template, mep=mep, subject=subject, body=body
+                )
+            except TemplateInvalidError as exc:
+                problem = exc.message
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview: {template}",
+            "opts": self.model._meta,
+            "template_obj": template,
+            "candidates": candidates,
+            "mep": mep,
+            "vote": vote,
+            "subject": subject,
+            "body": body,
+            "rendered": rendered,
+            "problem": problem,
+            "can_save": self.has_change_permission(request, template),
+        }
+        return TemplateResponse(request, "admin/campaign/lettertemplate/preview.html", context)
 
     def _ids(self, request: HttpRequest, *, write: bool = False) -> list[int]:
         return organisation_ids_for(user=request.user, roles=WRITE_ROLES if write else None)
