@@ -5,22 +5,28 @@ Scoped like campaign.admin: organisers see only their organisations' rows."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from datetime import datetime, time
 from typing import Any
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
+from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from advocacy.exports import signatures_csv_lines
 from advocacy.models import OutboundEmail, Signature, Supporter
 from advocacy.selectors import SignatureCounts, signature_counts_for_petitions
-from advocacy.supporters import supporter_erase
+from advocacy.supporters import supporter_erase, supporter_export
 from campaign.admin import OrganisationScopedAdmin
+from campaign.audit import audit_record
 from campaign.models import Campaign, Petition
 from campaign.permissions import WRITE_ROLES, organisation_ids_for
 
@@ -91,18 +97,63 @@ class SignatureAdmin(ReadOnlyScopedAdmin):
         return TemplateResponse(request, "advocacy/admin/signature_counts.html", context)
 
     def export_view(self, request: HttpRequest, petition_id: int) -> StreamingHttpResponse:
-        """The petition's confirmed signatures as CSV, streamed: flat memory at any size."""
+        """The petition's signatures as CSV, streamed: flat memory at any size. Filters:
+        ?status=confirmed (default) | pending | all, ?since= / ?until= (ISO dates)."""
         petition = get_object_or_404(Petition.objects.select_related("campaign"), pk=petition_id)
         if petition.campaign.organisation_id not in organisation_ids_for(user=request.user):
             raise PermissionDenied
-        response = StreamingHttpResponse(
-            signatures_csv_lines(petition_id=petition.pk), content_type="text/csv; charset=utf-8"
+        status, since, until = export_filters(request, statuses={"confirmed", "pending"})
+        with transaction.atomic():
+            audit_record(
+                action="signatures.export",
+                organisation=petition.campaign.organisation,
+                actor=request.user,
+                obj=petition.campaign,
+                detail={
+                    "status": status or "all",
+                    "since": str(since or ""),
+                    "until": str(until or ""),
+                },
+                request=request,
+            )
+        lines = signatures_csv_lines(
+            petition_id=petition.pk, status=status, since=since, until=until
         )
-        stamp = timezone.now().strftime("%Y%m%d-%H%M")
-        filename = f"signatures-{petition.campaign.slug}-{stamp}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        response["Cache-Control"] = "no-store"
-        return response
+        return csv_response(lines, f"signatures-{petition.campaign.slug}")
+
+
+def export_filters(
+    request: HttpRequest, *, statuses: set[str], default: str | None = "confirmed"
+) -> tuple[str | None, datetime | None, datetime | None]:
+    """?status= (one of `statuses`, or "all"), ?since= and ?until= (dates or date-times);
+    a malformed value is a 400 naming the parameter, never a 500."""
+    raw_status = request.GET.get("status", default or "all")
+    if raw_status != "all" and raw_status not in statuses:
+        raise BadRequest(f"status must be one of: all, {', '.join(sorted(statuses))}.")
+    bounds: list[datetime | None] = []
+    for name in ("since", "until"):
+        raw = request.GET.get(name, "").strip()
+        if not raw:
+            bounds.append(None)
+            continue
+        value = parse_datetime(raw)
+        if value is None:
+            day = parse_date(raw) if len(raw) == 10 else None
+            if day is None:
+                raise BadRequest(f"{name} must be a date like 2026-01-31.")
+            value = datetime.combine(day, time.min)
+        if timezone.is_naive(value):
+            value = timezone.make_aware(value)
+        bounds.append(value)
+    return (None if raw_status == "all" else raw_status), bounds[0], bounds[1]
+
+
+def csv_response(lines: Iterator[str], name: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @admin.register(Supporter)
@@ -111,7 +162,7 @@ class SupporterAdmin(ReadOnlyScopedAdmin):
     list_filter = ["country", "wants_organisation_news"]
     search_fields = ["=email"]
     show_full_result_count = False
-    actions = ["erase"]
+    actions = ["erase", "export_data"]
 
     def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         # Read-only admin, but erasure on request is an organiser duty: keep this one action.
@@ -125,9 +176,39 @@ class SupporterAdmin(ReadOnlyScopedAdmin):
         erased = 0
         for supporter in queryset.filter(erased_at__isnull=True):
             if supporter.organisation_id in allowed:
-                supporter_erase(supporter_id=supporter.pk)
+                with transaction.atomic():
+                    audit_record(
+                        action="supporter.erase",
+                        organisation=supporter.organisation,
+                        actor=request.user,
+                        obj=supporter,
+                        request=request,
+                    )
+                    supporter_erase(supporter_id=supporter.pk)
                 erased += 1
         self.message_user(request, f"Erased {erased} supporter(s).", messages.SUCCESS)
+
+    @admin.action(description="Export personal data (JSON, on the supporter's request)")
+    def export_data(self, request: HttpRequest, queryset: QuerySet[Supporter]) -> HttpResponse:
+        allowed = set(organisation_ids_for(user=request.user, roles=WRITE_ROLES))
+        chosen = [s for s in queryset[:50] if s.organisation_id in allowed]
+        with transaction.atomic():
+            for supporter in chosen:
+                audit_record(
+                    action="supporter.export",
+                    organisation=supporter.organisation,
+                    actor=request.user,
+                    obj=supporter,
+                    request=request,
+                )
+        payload = [supporter_export(supporter_id=s.pk) for s in chosen]
+        response = HttpResponse(
+            json.dumps(payload, indent=2, ensure_ascii=False, default=str),
+            content_type="application/json; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="supporter-data.json"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @admin.register(OutboundEmail)

@@ -1,4 +1,4 @@
-"""Streaming CSV export of a petition's confirmed signatures."""
+"""Streaming CSV exports: a petition's signatures, a campaign's letters."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import csv
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from advocacy.selectors import EXPORT_COLUMNS, signatures_confirmed_export_rows
+from advocacy.selectors import (
+    EXPORT_COLUMNS,
+    LETTER_EXPORT_COLUMNS,
+    letters_export_rows,
+    signatures_confirmed_export_rows,
+)
 
 # A cell starting with one of these is a formula to spreadsheet programs (CSV injection).
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -29,11 +34,38 @@ def _cell(value: object) -> object:
     return value
 
 
-def signatures_csv_lines(*, petition_id: int) -> Iterator[str]:
-    """CSV text, one line at a time, over a server-side cursor: memory stays flat for a
-    million rows. Consume it inside a request (StreamingHttpResponse) or a task."""
+def _csv_lines(header: Iterable[str], rows: Iterable[tuple[object, ...]]) -> Iterator[str]:
     writer = csv.writer(_Echo())
-    yield writer.writerow(EXPORT_COLUMNS)
-    rows: Iterable[tuple[object, ...]] = signatures_confirmed_export_rows(petition_id=petition_id)
+    yield writer.writerow(header)
     for row in rows:
         yield writer.writerow([_cell(value) for value in row])
+
+
+def signatures_csv_lines(
+    *,
+    petition_id: int,
+    status: str | None = "confirmed",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[str]:
+    """CSV text, one line at a time, over a server-side cursor: memory stays flat for a
+    million rows. Consume it inside a request (StreamingHttpResponse) or a task."""
+    return _csv_lines(
+        EXPORT_COLUMNS,
+        signatures_confirmed_export_rows(
+            petition_id=petition_id, status=status, since=since, until=until
+        ),
+    )
+
+
+def letters_csv_lines(
+    *,
+    campaign_id: int,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Iterator[str]:
+    return _csv_lines(
+        LETTER_EXPORT_COLUMNS,
+        letters_export_rows(campaign_id=campaign_id, status=status, since=since, until=until),
+    )

@@ -9,7 +9,7 @@ from datetime import datetime, time
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from advocacy.models import Signature, SignatureStatus, Supporter
+from advocacy.models import Letter, Signature, SignatureStatus, Supporter
 from campaign.models import Petition
 
 
@@ -69,14 +69,26 @@ EXPORT_COLUMNS = (
 
 
 def signatures_confirmed_export_rows(
-    *, petition_id: int, chunk_size: int = 2000
+    *,
+    petition_id: int,
+    chunk_size: int = 2000,
+    status: str | None = SignatureStatus.CONFIRMED,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> Iterator[tuple[object, ...]]:
-    """Confirmed signatures of one petition as flat tuples, streamed from a server-side cursor
-    (`.iterator()`), so memory stays flat whatever the size. Erased supporters appear with
-    blank personal fields: their signature still counts."""
+    """Signatures of one petition (confirmed by default; `status=None` for all) as flat
+    tuples, streamed from a server-side cursor (`.iterator()`), so memory stays flat whatever
+    the size. `since`/`until` bound the signing time. Erased supporters appear with blank
+    personal fields: their signature still counts."""
+    rows = Signature.objects.filter(petition_id=petition_id)
+    if status is not None:
+        rows = rows.filter(status=status)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
     return (
-        Signature.objects.filter(petition_id=petition_id, status=SignatureStatus.CONFIRMED)
-        .order_by("confirmed_at", "pk")
+        rows.order_by("confirmed_at", "pk")
         .values_list(
             "pk",
             "confirmed_at",
@@ -87,6 +99,62 @@ def signatures_confirmed_export_rows(
             "supporter__postcode",
             "channel",
             "supporter__wants_organisation_news",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+
+
+LETTER_EXPORT_COLUMNS = (
+    "letter_id",
+    "created_at",
+    "status",
+    "status_reason",
+    "mep_ep_id",
+    "mep_first_name",
+    "mep_last_name",
+    "mep_country",
+    "supporter_first_name",
+    "supporter_last_name",
+    "supporter_email",
+    "subject",
+    "delivery_status",
+    "sent_at",
+)
+
+
+def letters_export_rows(
+    *,
+    campaign_id: int,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    chunk_size: int = 2000,
+) -> Iterator[tuple[object, ...]]:
+    """A campaign's letters as flat tuples over a server-side cursor."""
+    rows = Letter.objects.filter(campaign_id=campaign_id)
+    if status is not None:
+        rows = rows.filter(status=status)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
+    return (
+        rows.order_by("pk")
+        .values_list(
+            "pk",
+            "created_at",
+            "status",
+            "status_reason",
+            "mep__ep_id",
+            "mep__first_name",
+            "mep__last_name",
+            "mep__country_code",
+            "supporter__first_name",
+            "supporter__last_name",
+            "supporter__email",
+            "subject",
+            "outbound_email__status",
+            "outbound_email__sent_at",
         )
         .iterator(chunk_size=chunk_size)
     )
