@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,7 +19,6 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 
 from advocacy.exports import signatures_csv_lines
 from advocacy.models import OutboundEmail, Signature, Supporter
@@ -29,6 +28,7 @@ from campaign.admin import OrganisationScopedAdmin
 from campaign.audit import audit_record
 from campaign.models import Campaign, Petition
 from campaign.permissions import WRITE_ROLES, organisation_ids_for
+from config.api import parse_query_datetime
 
 
 class ReadOnlyScopedAdmin(OrganisationScopedAdmin):
@@ -136,14 +136,9 @@ def export_filters(
         if not raw:
             bounds.append(None)
             continue
-        value = parse_datetime(raw)
+        value = parse_query_datetime(raw)
         if value is None:
-            day = parse_date(raw) if len(raw) == 10 else None
-            if day is None:
-                raise BadRequest(f"{name} must be a date like 2026-01-31.")
-            value = datetime.combine(day, time.min)
-        if timezone.is_naive(value):
-            value = timezone.make_aware(value)
+            raise BadRequest(f"{name} must be a date like 2026-01-31.")
         bounds.append(value)
     return (None if raw_status == "all" else raw_status), bounds[0], bounds[1]
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -40,6 +39,7 @@ from advocacy.webhooks import webhook_create
 from campaign.api_tokens import ApiTokenAuthentication
 from campaign.audit import audit_record
 from campaign.models import ApiToken, Campaign, CampaignStatus, LetterTemplate, Organisation
+from config.api import parse_query_datetime
 from config.errors import ConflictError
 
 ERRORS = {
@@ -107,7 +107,7 @@ def _datetime_param(request: Request, name: str) -> Any:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    value = parse_datetime(raw)
+    value = parse_query_datetime(raw)
     if value is None:
         raise ValidationError({name: ["Use an ISO 8601 date-time, e.g. 2026-01-31T12:00:00Z."]})
     return value
@@ -122,7 +122,7 @@ def _int_param(request: Request, name: str) -> int | None:
     return int(raw)
 
 
-@extend_schema(tags=["organisation: campaigns"], responses={**ERRORS})
+@extend_schema(tags=["organisation: campaigns"])
 class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
     serializer_class = CampaignSerializer
     pagination_class = NewestFirstCursor
@@ -205,7 +205,6 @@ class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
 @extend_schema(
     tags=["organisation: letter templates"],
     parameters=[OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id.")],
-    responses={**ERRORS},
 )
 class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
     serializer_class = LetterTemplateSerializer
@@ -243,7 +242,6 @@ class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
         OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
         OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
     ],
-    responses={**ERRORS},
 )
 class SignatureViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Signature]):
     serializer_class = SignatureSerializer
@@ -287,7 +285,6 @@ class SignatureViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Signature]):
         OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
         OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
     ],
-    responses={**ERRORS},
 )
 class LetterViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Letter]):
     serializer_class = LetterSerializer
@@ -351,7 +348,7 @@ class ResolutionImportApi(OrgApiMixin):
         return Response(ResolutionImportReportSerializer(report).data)
 
 
-@extend_schema(tags=["organisation: webhooks"], responses={**ERRORS})
+@extend_schema(tags=["organisation: webhooks"])
 class WebhookViewSet(
     OrgApiMixin,
     mixins.ListModelMixin,

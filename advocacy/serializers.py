@@ -16,21 +16,8 @@ from advocacy.supporters import (
     SOURCE_VALUE_MAX_LENGTH,
 )
 from campaign.models import Campaign, Resolution
-
-
-class ErrorBodySerializer(serializers.Serializer[Any]):
-    code = serializers.CharField(help_text="Stable, machine-readable; clients branch on it.")
-    message = serializers.CharField(help_text="For people.")
-    # DRF's metaclass moves declared fields out of the class, so this name does not really
-    # shadow Serializer.fields; the stubs cannot know that.
-    fields = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.ListField(child=serializers.CharField()),
-        help_text="Per-field messages, keyed by input field name.",
-    )
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    error = ErrorBodySerializer()
+from config.api_schema import ErrorBodySerializer as ErrorBodySerializer  # re-exported
+from config.api_schema import ErrorSerializer as ErrorSerializer  # re-exported
 
 
 class ResolutionOutputSerializer(serializers.ModelSerializer[Resolution]):

@@ -6,11 +6,14 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, InterfaceError, OperationalError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -44,13 +47,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status, headers=headers
         )
-    if isinstance(exc, OperationalError | InterfaceError | DatabaseError):
+    if isinstance(exc, OperationalError | InterfaceError):
         # The database is down or unreachable: a clean 503, never a traceback.
         logger.warning("database unavailable during API request: %s", exc)
         return Response(
             error_body("database_unavailable", "The service is briefly unavailable; retry."),
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
+        )
+    if isinstance(exc, DataError):
+        # A value the database cannot store (out of range, bad encoding): the input's fault.
+        logger.info("input rejected by the database: %s", exc)
+        return Response(
+            error_body("invalid", "A value is out of range or malformed."),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -70,3 +80,27 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = exc.get_codes()
         response.data = error_body(code if isinstance(code, str) else "error", str(exc.detail))
     return response
+
+
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+def parse_query_datetime(raw: str) -> datetime | None:
+    """An ISO 8601 date or date-time from a query parameter, timezone-aware, or None when
+    malformed. Offsets beyond ±14:00 exist nowhere and PostgreSQL refuses them: None too."""
+    raw = raw.strip()
+    value = parse_datetime(raw)
+    if value is None:
+        try:
+            day = parse_date(raw) if len(raw) == 10 else None
+        except ValueError:
+            return None
+        if day is None:
+            return None
+        value = datetime.combine(day, time.min)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    offset = value.utcoffset()
+    if offset is None or abs(offset) > MAX_UTC_OFFSET or value.year < 2:
+        return None
+    return value

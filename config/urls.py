@@ -22,3 +22,8 @@ urlpatterns = [
     path("", include("advocacy.letter_urls")),
     path("", include("advocacy.urls")),
 ]
+
+handler400 = "config.errors_views.bad_request"
+handler403 = "config.errors_views.permission_denied"
+handler404 = "config.errors_views.page_not_found"
+handler500 = "config.errors_views.server_error"
