@@ -376,6 +376,10 @@ def _send_claimed(rows: Sequence[OutboundEmail]) -> list[SendOutcome]:
                 break
             email = pending.pop(0)
             try:
+                # Opened here, not by send_messages: a backend that opens the connection
+                # itself closes it after that one message (a new SMTP session, with its
+                # round trips, per mail). After an error this reopens it.
+                connection.open()
                 connection.send_messages([_build_message(email)])
             except SoftTimeLimitExceeded as exc:
                 # The hard limit kills this process soon: retry this row, hand the unsent rest
