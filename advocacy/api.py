@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -12,27 +12,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from advocacy.models import Channel
-from advocacy.ratelimit import client_ip, signing_ratelimit_check
+from advocacy.ratelimit import signing_ratelimit_check
 from advocacy.selectors import signature_counts
 from advocacy.serializers import (
     CampaignDetailOutputSerializer,
     CampaignListOutputSerializer,
     CountersOutputSerializer,
-    ErrorSerializer,
     SignatureCreateInputSerializer,
     SignatureCreateOutputSerializer,
 )
 from advocacy.signatures import signature_create
 from campaign.selectors import campaign_get_live, campaign_list_live
+from config.api_schema import error_response
 from config.errors import ConflictError
+from config.net import client_ip
 
 SIGNED_MESSAGE = (
     "Thank you! We have sent you an e-mail: your signature counts once you open the link in it."
 )
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 class CampaignListApi(APIView):
@@ -51,7 +48,7 @@ class CampaignDetailApi(APIView):
     @extend_schema(
         operation_id="campaigns_retrieve",
         summary="One live campaign, with its petition and consent text",
-        responses={200: CampaignDetailOutputSerializer, 404: _error("No live campaign.")},
+        responses={200: CampaignDetailOutputSerializer, 404: error_response("No live campaign.")},
     )
     def get(self, request: Request, slug: str) -> Response:
         campaign = campaign_get_live(slug=slug)
@@ -71,10 +68,12 @@ class SignatureCreateApi(APIView):
         request=SignatureCreateInputSerializer,
         responses={
             202: SignatureCreateOutputSerializer,
-            400: _error("Invalid input (`invalid`) or a disposable address (`email_disposable`)."),
-            404: _error("No live campaign (`campaign_not_found`)."),
-            409: _error("Outdated consent text (`consent_outdated`) or a closed petition."),
-            429: _error("Too many attempts (`rate_limited`); see Retry-After."),
+            400: error_response(
+                "Invalid input (`invalid`) or a disposable address (`email_disposable`)."
+            ),
+            404: error_response("No live campaign (`campaign_not_found`)."),
+            409: error_response("Outdated consent text (`consent_outdated`) or a closed petition."),
+            429: error_response("Too many attempts (`rate_limited`); see Retry-After."),
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -113,7 +112,7 @@ class CampaignCountersApi(APIView):
     @extend_schema(
         operation_id="campaigns_counters",
         summary="A campaign's signature counters",
-        responses={200: CountersOutputSerializer, 404: _error("No live campaign.")},
+        responses={200: CountersOutputSerializer, 404: error_response("No live campaign.")},
     )
     def get(self, request: Request, slug: str) -> Response:
         campaign = campaign_get_live(slug=slug)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,16 +29,12 @@ from advocacy.letters import (
     letters_for_request,
 )
 from advocacy.models import Channel
-from advocacy.ratelimit import client_ip
-from advocacy.serializers import ErrorSerializer
+from config.api_schema import error_response
+from config.net import client_ip
 
 WRITTEN_MESSAGE = (
     "Thank you! We have sent you an e-mail: your letters are sent once you open the link in it."
 )
-
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
 
 
 class CampaignMepListApi(APIView):
@@ -50,8 +46,8 @@ class CampaignMepListApi(APIView):
         ],
         responses={
             200: MepTargetOutputSerializer(many=True),
-            400: _error("Unknown country (`country_unknown`)."),
-            404: _error("No live letter campaign (`campaign_not_found`)."),
+            400: error_response("Unknown country (`country_unknown`)."),
+            404: error_response("No live letter campaign (`campaign_not_found`)."),
         },
     )
     def get(self, request: Request, slug: str) -> Response:
@@ -69,11 +65,11 @@ class LetterPreviewApi(APIView):
         request=LetterPreviewInputSerializer,
         responses={
             200: LetterDraftOutputSerializer(many=True),
-            400: _error(
+            400: error_response(
                 "Invalid input (`invalid`, `letter_invalid`, `country_unknown`, "
                 "`mep_not_targeted`)."
             ),
-            404: _error("No live letter campaign (`campaign_not_found`)."),
+            404: error_response("No live letter campaign (`campaign_not_found`)."),
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -106,12 +102,12 @@ class LetterRequestCreateApi(APIView):
         request=LetterRequestCreateInputSerializer,
         responses={
             202: LetterRequestOutputSerializer,
-            400: _error(
+            400: error_response(
                 "Invalid input (`invalid`, `letter_invalid`, `letter_locked`, "
                 "`country_unknown`, `consent_required`, `mep_not_targeted`)."
             ),
-            404: _error("No live letter campaign (`campaign_not_found`)."),
-            429: _error("Too many attempts (`rate_limited`); see Retry-After."),
+            404: error_response("No live letter campaign (`campaign_not_found`)."),
+            429: error_response("Too many attempts (`rate_limited`); see Retry-After."),
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -155,9 +151,9 @@ class LetterConfirmApi(APIView):
         request=LetterConfirmInputSerializer,
         responses={
             200: LetterConfirmOutputSerializer,
-            400: _error("Invalid token (`token_invalid`)."),
-            404: _error("The letters no longer exist (`letter_request_not_found`)."),
-            410: _error("Expired token (`token_expired`)."),
+            400: error_response("Invalid token (`token_invalid`)."),
+            404: error_response("The letters no longer exist (`letter_request_not_found`)."),
+            410: error_response("Expired token (`token_expired`)."),
         },
     )
     def post(self, request: Request) -> Response:

@@ -26,10 +26,10 @@ from advocacy.letters import (
     letters_for_request,
 )
 from advocacy.models import Channel, LetterRequest
-from advocacy.ratelimit import client_ip
 from campaign.models import Campaign
 from campaign.templating import EU_COUNTRIES
 from config.errors import DomainError
+from config.net import client_ip
 
 VOTE_LABELS = {
     "for": "Voted for",

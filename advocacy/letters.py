@@ -920,30 +920,6 @@ def letter_counts_by_mep(*, campaign: Campaign) -> list[dict[str, Any]]:
 def letter_ratelimit_check(*, ip: str, email: str) -> None:
     """Raise RateLimitedError (429) when this IP or address has submitted too many letter
     requests in the window; counters separate from signing, same limits."""
-    from advocacy.ratelimit import SigningRateLimitedError, ratelimit_hit
+    from advocacy.ratelimit import attempts_ratelimit_check
 
-    if not settings.RATELIMIT_ENABLED:
-        return
-    window = int(settings.RATELIMIT_WINDOW_SECONDS)
-    results = []
-    if ip and ip not in settings.RATELIMIT_ALLOWED_IPS:
-        results.append(
-            ratelimit_hit(
-                scope="letter-ip", key=ip, limit=settings.RATELIMIT_PER_IP, window_seconds=window
-            )
-        )
-    if email:
-        results.append(
-            ratelimit_hit(
-                scope="letter-email",
-                key=email.strip().lower(),
-                limit=settings.RATELIMIT_PER_EMAIL,
-                window_seconds=window,
-            )
-        )
-    refused = [result for result in results if not result.allowed]
-    if refused:
-        raise SigningRateLimitedError(
-            "Too many attempts. Please wait a while and try again.",
-            retry_after=max(result.retry_after for result in refused),
-        )
+    attempts_ratelimit_check(action="letter", ip=ip, email=email)

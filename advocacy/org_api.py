@@ -113,6 +113,16 @@ def _datetime_param(request: Request, name: str) -> Any:
     return value
 
 
+def _created_between(queryset: QuerySet[Any], request: Request) -> QuerySet[Any]:
+    """?since= (inclusive) and ?until= (exclusive) on created_at."""
+    since, until = _datetime_param(request, "since"), _datetime_param(request, "until")
+    if since is not None:
+        queryset = queryset.filter(created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
+    return queryset
+
+
 def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
@@ -261,15 +271,7 @@ class SignatureViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Signature]):
             if status_filter not in {"pending", "confirmed"}:
                 raise ValidationError({"status": ["Use pending or confirmed."]})
             queryset = queryset.filter(status=status_filter)
-        since, until = (
-            _datetime_param(self.request, "since"),
-            _datetime_param(self.request, "until"),
-        )
-        if since is not None:
-            queryset = queryset.filter(created_at__gte=since)
-        if until is not None:
-            queryset = queryset.filter(created_at__lt=until)
-        return queryset
+        return _created_between(queryset, self.request)
 
 
 @extend_schema(
@@ -305,15 +307,7 @@ class LetterViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Letter]):
         status_filter = self.request.query_params.get("status")
         if status_filter is not None:
             queryset = queryset.filter(status=status_filter[:30])
-        since, until = (
-            _datetime_param(self.request, "since"),
-            _datetime_param(self.request, "until"),
-        )
-        if since is not None:
-            queryset = queryset.filter(created_at__gte=since)
-        if until is not None:
-            queryset = queryset.filter(created_at__lt=until)
-        return queryset
+        return _created_between(queryset, self.request)
 
 
 class ResolutionImportApi(OrgApiMixin):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest
 
 from config.errors import RateLimitedError
 
@@ -37,24 +36,6 @@ class RateLimitResult:
     allowed: bool
     count: int
     retry_after: int
-
-
-def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, unless TRUSTED_PROXY_COUNT proxies append to X-Forwarded-For: then the
-    entry the outermost trusted proxy added (Nth from the right). Entries further left were
-    written by the client and can be forged."""
-    remote = str(request.META.get("REMOTE_ADDR", ""))
-    proxies = int(settings.TRUSTED_PROXY_COUNT)
-    if proxies <= 0:
-        return remote
-    forwarded = [
-        part.strip()
-        for part in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
-        if part.strip()
-    ]
-    if len(forwarded) < proxies:
-        return remote
-    return forwarded[-proxies]
 
 
 def ratelimit_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> RateLimitResult:
@@ -84,9 +65,10 @@ def _fail_open_safely(cache_key: str, window_seconds: int) -> None:
         logger.warning("rate limiting unavailable, failing open: %s", exc)
 
 
-def signing_ratelimit_check(*, ip: str, email: str) -> None:
+def attempts_ratelimit_check(*, action: str, ip: str, email: str) -> None:
     """Raise RateLimitedError (429, with Retry-After) when this IP or this address has made too
-    many signing attempts in the current window. Both counters are bumped on every attempt."""
+    many `action` attempts in the current window. Both counters are bumped on every attempt;
+    each action counts separately."""
     if not settings.RATELIMIT_ENABLED:
         return
     window = int(settings.RATELIMIT_WINDOW_SECONDS)
@@ -94,14 +76,14 @@ def signing_ratelimit_check(*, ip: str, email: str) -> None:
     if ip and ip not in settings.RATELIMIT_ALLOWED_IPS:
         results.append(
             ratelimit_hit(
-                scope="sign-ip", key=ip, limit=settings.RATELIMIT_PER_IP, window_seconds=window
+                scope=f"{action}-ip", key=ip, limit=settings.RATELIMIT_PER_IP, window_seconds=window
             )
         )
     if email:
         results.append(
             ratelimit_hit(
-                scope="sign-email",
-                key=email.lower(),
+                scope=f"{action}-email",
+                key=email.strip().lower(),
                 limit=settings.RATELIMIT_PER_EMAIL,
                 window_seconds=window,
             )
@@ -112,3 +94,7 @@ def signing_ratelimit_check(*, ip: str, email: str) -> None:
             "Too many attempts. Please wait a while and try again.",
             retry_after=max(result.retry_after for result in refused),
         )
+
+
+def signing_ratelimit_check(*, ip: str, email: str) -> None:
+    attempts_ratelimit_check(action="sign", ip=ip, email=email)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from advocacy.forms import DataRequestForm, EraseForm, SignatureForm
 from advocacy.models import Channel
-from advocacy.ratelimit import client_ip, signing_ratelimit_check
+from advocacy.ratelimit import signing_ratelimit_check
 from advocacy.selectors import supporter_is_active
 from advocacy.signatures import (
     SignatureNotFoundError,
@@ -38,6 +38,7 @@ from advocacy.tokens import TokenExpiredError, TokenInvalidError
 from campaign.models import Campaign
 from campaign.selectors import CampaignNotFoundError, campaign_get_live, campaign_list_live
 from config.errors import DomainError
+from config.net import client_ip
 
 logger = logging.getLogger(__name__)
 

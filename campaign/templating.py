@@ -29,30 +29,11 @@ from django.template.base import Variable as TemplateVariable
 from django.template.defaulttags import IfNode, TemplateLiteral, do_if
 from django.utils import formats, translation
 
+from campaign.importer.drafting import ALLOWED_MERGE_FIELDS, VOTE_VALUES
 from campaign.models import Gender, LetterTemplate, Mep
 from config.errors import DomainError
 
-ALLOWED_MERGE_FIELDS: frozenset[str] = frozenset(
-    {
-        "mep.salutation",
-        "mep.full_name",
-        "mep.last_name",
-        "mep.group",
-        "mep.country",
-        "mep.committees",
-        "mep.vote",
-        "supporter.first_name",
-        "supporter.last_name",
-        "supporter.full_name",
-        "supporter.city",
-        "supporter.country",
-        "campaign.title",
-        "resolution.title",
-        "resolution.reference",
-        "resolution.date",
-    }
-)
-VOTE_VALUES: tuple[str, ...] = ("for", "against", "abstention", "did_not_vote", "not_an_mep")
+# The merge fields and vote values the importer's drafts use: one list for both.
 _ALLOWED_TAGS = {"if", "elif", "else", "endif"}
 _ALLOWED_OPERATORS = {"==", "!=", "and", "or", "not", "in", "not in"}
 SUBJECT_MAX_LENGTH = 300

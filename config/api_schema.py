@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 
@@ -59,3 +60,8 @@ class ResoluteAutoSchema(AutoSchema):
             responses[code] = self._get_response_for_code(ErrorSerializer, code)  # type: ignore[no-untyped-call]
             responses[code]["description"] = _DESCRIPTIONS[code]
         return responses
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An error reply for @extend_schema(responses=…), in the one error shape."""
+    return OpenApiResponse(ErrorSerializer, description=description)

@@ -4,7 +4,6 @@ letters, send, confirm through the link a real worker mailed, and each MEP gets 
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 
@@ -21,30 +20,15 @@ from tests.factories import (
     RollCallFactory,
     RollCallVoteFactory,
 )
+from tests.support.browser import CHROMIUM, launch, prepare_live_site
 from tests.support.processes import CeleryProcess, start_worker, wait_until
 from tests.support.smtp import SmtpServer
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture
 def letters_site(live_server, settings, monkeypatch):
-    settings.SITE_URL = live_server.url
-    settings.RATELIMIT_ENABLED = False
+    prepare_live_site(live_server, settings, monkeypatch)
     settings.LETTERS_LIVE_DELIVERY_ALLOWED = True
-    # The live server speaks plain HTTP: secure-only cookies would never come back.
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SESSION_COOKIE_SECURE = False
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     return live_server
 
 
@@ -105,7 +89,7 @@ def test_a_supporter_writes_to_the_meps_of_her_country_in_the_browser(
     email = f"browser-{tag}@example.net"
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.goto(f"{letters_site.url}/campaigns/{campaign.slug}/letters/")

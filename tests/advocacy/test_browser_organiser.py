@@ -5,7 +5,6 @@ the campaign's dashboard."""
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,8 @@ from advocacy.models import Signature
 from advocacy.tokens import token_make
 from campaign.models import Campaign, CampaignStatus, OrganisationRole
 from tests.factories import MembershipFactory
+from tests.support.browser import CHROMIUM, launch, prepare_live_site
 
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 FOUNDING_TEXT = (
     Path(__file__).resolve().parents[2]
     / "campaign/fixtures/resolutions/oeil-2022-2505-RSP-kazakhstan.txt"
@@ -34,13 +24,7 @@ CAMPAIGN = "Release all political prisoners in Kazakhstan"
 
 @pytest.fixture
 def site(live_server, settings, monkeypatch):
-    settings.SITE_URL = live_server.url
-    settings.RATELIMIT_ENABLED = False
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SESSION_COOKIE_SECURE = False
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls here are
-    # synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    prepare_live_site(live_server, settings, monkeypatch)
     return live_server
 
 
@@ -52,7 +36,7 @@ def test_an_organiser_imports_publishes_and_sees_a_signature_arrive(site):
     membership = MembershipFactory(role=OrganisationRole.EDITOR, user__username="organiser")
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             admin = browser.new_page()
             admin.goto(f"{site.url}/admin/")

@@ -5,38 +5,20 @@ link, see the counter at 1."""
 from __future__ import annotations
 
 import re
-import shutil
 import uuid
 from collections.abc import Iterator
 
 import pytest
 
 from tests.factories import PetitionFactory
+from tests.support.browser import CHROMIUM, launch, prepare_live_site
 from tests.support.processes import CeleryProcess, start_worker, wait_until
 from tests.support.smtp import SmtpServer
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture
 def petition_site(live_server, settings, monkeypatch):
-    settings.SITE_URL = live_server.url
-    settings.RATELIMIT_ENABLED = False
-    # The live server speaks plain HTTP: secure-only cookies would never come back.
-    settings.CSRF_COOKIE_SECURE = False
-    settings.SESSION_COOKIE_SECURE = False
-    # Playwright's sync API keeps an event loop in this thread; the ORM calls in this test
-    # are synchronous and safe.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    prepare_live_site(live_server, settings, monkeypatch)
     return live_server
 
 
@@ -64,7 +46,7 @@ def test_a_supporter_signs_confirms_by_mail_and_sees_the_counter_at_one(
     email = f"browser-{uuid.uuid4().hex[:10]}@example.net"
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page()
             page.goto(f"{petition_site.url}/campaigns/{petition.campaign.slug}/")

@@ -10,7 +10,8 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from advocacy.models import Signature
-from advocacy.ratelimit import client_ip, ratelimit_hit
+from advocacy.ratelimit import ratelimit_hit
+from config.net import client_ip
 from tests.factories import PetitionFactory
 
 pytestmark = pytest.mark.django_db
