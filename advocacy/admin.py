@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.db import transaction
 from django.db.models import Model, QuerySet
@@ -159,9 +160,11 @@ class SupporterAdmin(ReadOnlyScopedAdmin):
     show_full_result_count = False
     actions = ["erase", "export_data"]
 
-    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        # Read-only admin, but erasure on request is an organiser duty: keep this one action.
-        actions = super().get_actions(request, *args, **kwargs)
+    def get_actions(
+        self, request: HttpRequest, action_location: Any = ActionLocation.CHANGE_LIST
+    ) -> Any:
+        # Read-only admin, but erasure and export on request are organiser duties: keep them.
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)
         return actions
 
