@@ -1,0 +1,111 @@
+"""Letters: supporters each writing to the MEPs of one country — rendered, stored, confirmed
+and queued through the letters services (bench/scenarios/letters_driver.py) — once with
+per-MEP pacing off, once with it on (the schedule must hold the per-MEP limit exactly)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bench.harness import ScenarioResult, sliding_window_max
+from bench.scenarios.common import missing, run_driver, skipped
+
+if TYPE_CHECKING:
+    from bench.harness import Bench
+
+NAME = "letters"
+GOAL = ">= 2,000 letters/s rendered and queued (pacing off); pacing exact (on)"
+PACING_LIMIT = 30
+
+
+def _pacing_check(campaign_id: int) -> dict[str, object]:
+    from advocacy.models import EmailKind, Letter
+
+    slots: dict[int, list[float]] = {}
+    for mep_id, not_before in Letter.objects.filter(
+        campaign_id=campaign_id, outbound_email__kind=EmailKind.LETTER
+    ).values_list("mep_id", "outbound_email__not_before"):
+        slots.setdefault(mep_id, []).append(not_before.timestamp())
+    worst = max((sliding_window_max(times, 3600) for times in slots.values()), default=0)
+    full_first_hour = all(
+        sliding_window_max(times, 3600) == min(PACING_LIMIT, len(times)) for times in slots.values()
+    )
+    return {
+        "meps": len(slots),
+        "letters_scheduled": sum(len(t) for t in slots.values()),
+        "max_in_any_hour": worst,
+        "limit": PACING_LIMIT,
+        "limit_reached_not_exceeded": full_first_hour,
+    }
+
+
+def run(bench: Bench) -> ScenarioResult:
+    what = missing(
+        "advocacy.letters:letter_request_create",
+        "advocacy.letters:letter_request_confirm",
+        "advocacy.letters:letter_targets_list",
+        "campaign.models:Mep",
+    )
+    if what:
+        return skipped(NAME, GOAL, what)
+    from campaign.models import Mep
+
+    if not Mep.objects.exists():
+        return skipped(NAME, GOAL, "no MEPs loaded (manage.py load_meps)")
+    supporters = 100 if bench.short else 1000
+    result = ScenarioResult(NAME, "fail", GOAL)
+    bench.outbox_drain(180)
+    with bench.measure(result):
+        off = run_driver(
+            bench,
+            "bench.scenarios.letters_driver",
+            [
+                "--supporters",
+                str(supporters),
+                "--campaign-index",
+                "1",
+                "--tag",
+                f"lo{bench.run_tag}",
+            ],
+            env={"LETTERS_PER_MEP_PER_HOUR": "1000000000"},
+        )
+    delivery_seconds = bench.outbox_drain(600)
+    # Pacing on: fewer supporters suffice to check the schedule (each MEP still gets several
+    # hours' worth), and its per-letter cost grows with the MEP's queue (see docs).
+    on = run_driver(
+        bench,
+        "bench.scenarios.letters_driver",
+        [
+            "--supporters",
+            str(min(supporters, 200)),
+            "--campaign-index",
+            "2",
+            "--tag",
+            f"ln{bench.run_tag}",
+            "--country",
+            off["country"],
+        ],
+        env={"LETTERS_PER_MEP_PER_HOUR": str(PACING_LIMIT)},
+    )
+    pacing = _pacing_check(on["campaign_id"])
+    bench.outbox_drain(180)
+    rate = off["letters"] / off["seconds"] if off["seconds"] else 0.0
+    result.metrics = {
+        "pacing_off": {**off, "letters_per_second": round(rate, 1)},
+        "pacing_off_delivery_seconds_after_queueing": round(delivery_seconds, 1),
+        "pacing_on": {
+            **on,
+            "letters_per_second": round(on["letters"] / on["seconds"], 1) if on["seconds"] else 0,
+            **pacing,
+        },
+    }
+    result.checks = {
+        "rate >= 2000/s (pacing off)": rate >= 2000,
+        "pacing: never more than the limit per MEP-hour": pacing["max_in_any_hour"] <= PACING_LIMIT,
+        "pacing: the limit is used, not undercut": bool(pacing["limit_reached_not_exceeded"]),
+    }
+    result.status = "pass" if all(result.checks.values()) else "fail"
+    result.summary = (
+        f"{rate:.0f} letters/s ({off['letters']} to {off['meps']} MEPs of {off['country']}); "
+        f"paced: {on['letters'] / on['seconds']:.0f}/s, max {pacing['max_in_any_hour']}/MEP-hour"
+    )
+    return result
