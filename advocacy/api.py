@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from advocacy.models import Channel
 from advocacy.ratelimit import signing_ratelimit_check
-from advocacy.selectors import signature_counts
+from advocacy.selectors import SignatureCounts, signature_counts_for_petitions
 from advocacy.serializers import (
     CampaignDetailOutputSerializer,
     CampaignListOutputSerializer,
@@ -22,7 +22,7 @@ from advocacy.serializers import (
     SignatureCreateOutputSerializer,
 )
 from advocacy.signatures import signature_create
-from campaign.selectors import campaign_get_live, campaign_list_live
+from campaign.selectors import campaign_get_live, campaign_list_live, petition_counter_get_live
 from config.api_schema import error_response
 from config.errors import ConflictError
 from config.net import client_ip
@@ -115,16 +115,17 @@ class CampaignCountersApi(APIView):
         responses={200: CountersOutputSerializer, 404: error_response("No live campaign.")},
     )
     def get(self, request: Request, slug: str) -> Response:
-        campaign = campaign_get_live(slug=slug)
-        petition = campaign.petition
+        petition_id, confirmed, goal = petition_counter_get_live(slug=slug)
         body: dict[str, Any] = {
-            "confirmed": petition.confirmed_count,
-            "goal": petition.goal,
+            "confirmed": confirmed,
+            "goal": goal,
             "pending": None,
             "today": None,
         }
         user = request.user
         if user is not None and user.is_staff:
-            counts = signature_counts(petition=petition)
+            counts = signature_counts_for_petitions(petition_ids=[petition_id]).get(
+                petition_id, SignatureCounts(0, 0, 0)
+            )
             body.update(confirmed=counts.confirmed, pending=counts.pending, today=counts.today)
         return Response(CountersOutputSerializer(body).data)

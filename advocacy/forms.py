@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 
 from advocacy.countries import COUNTRIES
+from advocacy.widgets import FastSelect
 from advocacy.supporters import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -48,7 +49,7 @@ class SignatureForm(forms.Form):
     country = forms.ChoiceField(
         label="Country",
         choices=[("", "Choose your country")] + [(c, n) for c, n in COUNTRIES],
-        widget=forms.Select(attrs={"autocomplete": "country"}),
+        widget=FastSelect(attrs={"autocomplete": "country"}),
     )
     postcode = forms.CharField(
         label="Postcode (optional)",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from campaign.models import Campaign, CampaignStatus
+from campaign.models import Campaign, CampaignStatus, Petition
 from config.errors import NotFoundError
 
 
@@ -29,3 +29,17 @@ def campaign_get_live(*, slug: str) -> Campaign:
     if campaign is None:
         raise CampaignNotFoundError("No live campaign has this address.")
     return campaign
+
+
+def petition_counter_get_live(*, slug: str) -> tuple[int, int, int]:
+    """(petition id, confirmed count, goal) of a live campaign's petition: one narrow query
+    for the counters API, the most-polled URL of a viral campaign. Raises
+    CampaignNotFoundError (404)."""
+    row = (
+        Petition.objects.filter(campaign__slug=slug, campaign__status=CampaignStatus.LIVE)
+        .values_list("pk", "confirmed_count", "goal")
+        .first()
+    )
+    if row is None:
+        raise CampaignNotFoundError("No live campaign has this address.")
+    return row
