@@ -22,7 +22,12 @@ from advocacy.serializers import (
     SignatureCreateOutputSerializer,
 )
 from advocacy.signatures import signature_create
-from campaign.selectors import campaign_get_live, campaign_list_live, petition_counter_get_live
+from campaign.selectors import (
+    campaign_get_live,
+    campaign_get_live_for_signing,
+    campaign_list_live,
+    petition_counter_get_live,
+)
 from config.api_schema import error_response
 from config.errors import ConflictError
 from config.net import client_ip
@@ -77,7 +82,7 @@ class SignatureCreateApi(APIView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        campaign = campaign_get_live(slug=slug)
+        campaign = campaign_get_live_for_signing(slug=slug)
         serializer = SignatureCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data

@@ -30,7 +30,7 @@ from advocacy.models import (
     Supporter,
 )
 from advocacy.outbox import outbound_email_create
-from advocacy.supporters import consent_record, person_fields_clean, supporter_upsert
+from advocacy.supporters import consent_record, person_fields_clean, supporter_get_or_create
 from advocacy.tokens import token_make, token_read
 from campaign.models import CampaignStatus, Petition
 from config.errors import DomainError
@@ -159,7 +159,7 @@ def signature_create(
     )
     email_disposable_check(email=fields.email)
     with transaction.atomic():
-        supporter = supporter_upsert(
+        supporter, new_supporter = supporter_get_or_create(
             organisation=campaign.organisation,
             email=fields.email,
             first_name=fields.first_name,
@@ -167,7 +167,11 @@ def signature_create(
             country=fields.country,
             postcode=fields.postcode,
         )
-        existing = _signature_for_update(petition=petition, supporter=supporter)
+        # A supporter created in this transaction cannot have signed yet: skip the lookup
+        # (most signatures on a busy day are first signatures).
+        existing = (
+            None if new_supporter else _signature_for_update(petition=petition, supporter=supporter)
+        )
         if existing is not None:
             return SignResult(existing, False, _resend_if_due(signature=existing))
         try:
@@ -193,12 +197,14 @@ def signature_create(
 
 
 def _signature_for_update(*, petition: Petition, supporter: Supporter) -> Signature | None:
-    return (
-        Signature.objects.select_for_update(of=("self",))
-        .select_related("petition__campaign__organisation", "supporter")
-        .filter(petition=petition, supporter=supporter)
-        .first()
+    signature = (
+        Signature.objects.select_for_update().filter(petition=petition, supporter=supporter).first()
     )
+    if signature is not None:
+        # The caller already holds both, with the campaign and organisation loaded.
+        signature.petition = petition
+        signature.supporter = supporter
+    return signature
 
 
 def _signature_insert(

@@ -172,7 +172,32 @@ def supporter_upsert(
     postcode: str = "",
     city: str = "",
 ) -> Supporter:
-    """The organisation's supporter with this (normalised) address, created if new.
+    """The organisation's supporter with this (normalised) address, created if new; see
+    supporter_get_or_create."""
+    supporter, _ = supporter_get_or_create(
+        organisation=organisation,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        country=country,
+        postcode=postcode,
+        city=city,
+    )
+    return supporter
+
+
+def supporter_get_or_create(
+    *,
+    organisation: Organisation,
+    email: str,
+    first_name: str,
+    last_name: str,
+    country: str,
+    postcode: str = "",
+    city: str = "",
+) -> tuple[Supporter, bool]:
+    """The organisation's supporter with this (normalised) address, created if new, and
+    whether it was created just now.
 
     Existing details are only filled in where blank, never overwritten: anyone who knows an
     address can submit a form with it, and an unconfirmed form must not rename its owner.
@@ -205,7 +230,7 @@ def supporter_upsert(
             for name in missing:
                 setattr(supporter, name, details[name])
             supporter.save(update_fields=missing)
-    return supporter
+    return supporter, created
 
 
 def source_clean(raw: Mapping[str, Any]) -> dict[str, str]:

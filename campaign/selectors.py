@@ -43,3 +43,16 @@ def petition_counter_get_live(*, slug: str) -> tuple[int, int, int]:
     if row is None:
         raise CampaignNotFoundError("No live campaign has this address.")
     return row
+
+
+def campaign_get_live_for_signing(*, slug: str) -> Campaign:
+    """The live campaign with this slug, with only what signing needs (organisation and
+    petition): the signing API is the hottest write path. Raises CampaignNotFoundError."""
+    campaign = (
+        Campaign.objects.filter(slug=slug, status=CampaignStatus.LIVE, petition__isnull=False)
+        .select_related("organisation", "petition")
+        .first()
+    )
+    if campaign is None:
+        raise CampaignNotFoundError("No live campaign has this address.")
+    return campaign

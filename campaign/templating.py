@@ -29,7 +29,7 @@ from django.template.base import Variable as TemplateVariable
 from django.template.defaulttags import IfNode, TemplateLiteral, do_if
 from django.utils import formats, translation
 
-from campaign.importer.drafting import ALLOWED_MERGE_FIELDS, VOTE_VALUES
+from campaign.importer.drafting import ALLOWED_MERGE_FIELDS
 from campaign.models import Gender, LetterTemplate, Mep
 from config.errors import DomainError
 
