@@ -22,6 +22,8 @@ from advocacy.serializers import (
     SignatureCreateOutputSerializer,
 )
 from advocacy.signatures import signature_create
+from campaign.models import Petition
+from campaign.permissions import organisation_ids_for
 from campaign.selectors import (
     campaign_get_live,
     campaign_get_live_for_signing,
@@ -128,7 +130,15 @@ class CampaignCountersApi(APIView):
             "today": None,
         }
         user = request.user
-        if user is not None and user.is_staff:
+        # Why: any staff user used to get any organisation's pending counts (drill 10); only
+        # the campaign's own organisers may.
+        if (
+            user is not None
+            and user.is_staff
+            and Petition.objects.filter(
+                pk=petition_id, campaign__organisation_id__in=organisation_ids_for(user=user)
+            ).exists()
+        ):
             counts = signature_counts_for_petitions(petition_ids=[petition_id]).get(
                 petition_id, SignatureCounts(0, 0, 0)
             )

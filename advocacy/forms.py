@@ -9,7 +9,6 @@ from typing import Any
 from django import forms
 
 from advocacy.countries import COUNTRIES
-from advocacy.widgets import FastSelect
 from advocacy.supporters import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -20,6 +19,7 @@ from advocacy.supporters import (
     clean_name,
     clean_postcode,
 )
+from advocacy.widgets import FastSelect
 
 
 def _checked(check: Callable[[str], str], value: str) -> str:

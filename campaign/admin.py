@@ -7,8 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -181,6 +182,21 @@ class MembershipAdmin(OrganisationScopedAdmin):
         if obj is None:
             return bool(allowed)
         return self._organisation_id(obj) in allowed
+
+    def formfield_for_foreignkey(
+        self, db_field: Any, request: HttpRequest, **kwargs: Any
+    ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
+        if db_field.name == "user" and not getattr(request.user, "is_superuser", False):
+            # Why: the default dropdown listed every account on the instance, so an owner saw
+            # other organisations' organisers (drill 10). Offer the people already in one of
+            # this user's organisations, and accounts that belong to no organisation yet.
+            mine = self._ids(request)
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(Q(memberships__organisation_id__in=mine) | Q(memberships=None))
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class CallInline(admin.TabularInline):  # type: ignore[type-arg]

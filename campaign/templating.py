@@ -166,7 +166,9 @@ def template_validate(*, subject: str, body: str) -> None:
     use only the allowed merge fields and if-blocks."""
     if not subject.strip():
         raise _fail("subject", "the subject may not be empty.")
-    if any(ch in subject for ch in "\r\n"):
+    # Every character the outbox refuses in a header, not only CR/LF: a subject holding
+    # U+2028 or U+0085 was accepted here (drill 9) and only flattened at render time.
+    if any(ch in subject for ch in "\r\n\x00\u2028\u2029\x85"):
         raise _fail("subject", "the subject must be a single line.")
     if len(subject) > SUBJECT_MAX_LENGTH:
         raise _fail("subject", f"the subject is longer than {SUBJECT_MAX_LENGTH} characters.")

@@ -160,6 +160,12 @@ else:
         "visibility_timeout": OUTBOX_RETRY_MAX_SECONDS + 600,
         "socket_connect_timeout": 2,
         "socket_timeout": 5,
+        # Why: without it kombu's `default_channel` retries a refused connection until
+        # CELERY_BROKER_CONNECTION_TIMEOUT has passed, so with Redis down every publish (each
+        # signing request's on-commit doorbell) blocked its web thread for 2 s (drill 4).
+        # Every publish is fire-and-forget (`retry=False`, the sweep catches up), and the
+        # worker's consumer passes its own retry policy, so one attempt is right here.
+        "max_retries": 0,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"

@@ -190,12 +190,24 @@ def test_public_counters_count_confirmed_signatures_only(client, petition):
 
 
 def test_organisers_also_see_pending_counts(client, petition):
+    from tests.factories import MembershipFactory
+
+    SignatureFactory(petition=petition)
+    membership = MembershipFactory(organisation=petition.campaign.organisation, role="viewer")
+    client.force_login(membership.user)
+
+    body = client.get(f"/api/v1/campaigns/{petition.campaign.slug}/counters/").json()
+
+    assert body["pending"] == 1 and body["confirmed"] == 0 and body["today"] == 0
+
+
+def test_staff_of_another_organisation_do_not_see_pending_counts(client, petition):
     SignatureFactory(petition=petition)
     client.force_login(UserFactory(is_staff=True))
 
     body = client.get(f"/api/v1/campaigns/{petition.campaign.slug}/counters/").json()
 
-    assert body["pending"] == 1 and body["confirmed"] == 0 and body["today"] == 0
+    assert body["pending"] is None and body["today"] is None
 
 
 def test_the_schema_documents_every_petition_endpoint(client):

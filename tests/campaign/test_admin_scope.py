@@ -195,3 +195,17 @@ def test_a_viewer_can_look_but_not_change(client, worlds):
     assert published.status_code in (200, 302, 403)
     campaign.refresh_from_db()
     assert campaign.status != "closed"
+
+
+@pytest.mark.django_db
+def test_the_membership_form_offers_no_other_organisations_organisers(client):
+    from tests.factories import MembershipFactory
+
+    owner = MembershipFactory(role="owner")
+    stranger = MembershipFactory(role="owner", user__username="stranger-owner")
+    client.force_login(owner.user)
+
+    page = client.get("/admin/campaign/membership/add/").content.decode()
+
+    assert owner.user.username in page
+    assert stranger.user.username not in page
