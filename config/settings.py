@@ -369,7 +369,8 @@ CELERY_EXTRA_BEAT_SCHEDULE = {
 LETTERS_LIVE_DELIVERY_ALLOWED = env_bool("LETTERS_LIVE_DELIVERY_ALLOWED", False)
 # At most this many letters per MEP per hour per campaign; the surplus is scheduled later
 # (an MEP office must not get thousands of mails in a minute), never dropped.
-LETTERS_PER_MEP_PER_HOUR = env_int("LETTERS_PER_MEP_PER_HOUR", 30, minimum=1)
+# 0 switches pacing off (a deployment that paces elsewhere, or a benchmark).
+LETTERS_PER_MEP_PER_HOUR = env_int("LETTERS_PER_MEP_PER_HOUR", 30, minimum=0)
 LETTER_CONFIRM_MAX_AGE_DAYS = env_int("LETTER_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
 LETTER_BODY_MAX_LENGTH = env_int("LETTER_BODY_MAX_LENGTH", 5000, minimum=500)
 LETTER_MAX_MEPS_PER_REQUEST = env_int("LETTER_MAX_MEPS_PER_REQUEST", 100, minimum=1)

@@ -66,7 +66,7 @@ def run(bench: Bench) -> ScenarioResult:
                 "--tag",
                 f"lo{bench.run_tag}",
             ],
-            env={"LETTERS_PER_MEP_PER_HOUR": "1000000000"},
+            env={"LETTERS_PER_MEP_PER_HOUR": "0"},  # 0 = pacing off
         )
     delivery_seconds = bench.outbox_drain(600)
     # Pacing on: fewer supporters suffice to check the schedule (each MEP still gets several

@@ -306,6 +306,18 @@ def test_letters_beyond_the_hourly_limit_per_mep_are_scheduled_later_not_dropped
     assert all(slots[i + 2] - slots[i] >= hour for i in range(3))
 
 
+def test_pacing_set_to_zero_lets_every_letter_leave_now(world, settings):
+    settings.LETTERS_PER_MEP_PER_HOUR = 0
+    for i in range(5):
+        result = _write(world, email=f"z{i}@example.net", mep_ids=[1001])
+        _confirm(result.request.pk)
+    now = timezone.now()
+    slots = OutboundEmail.objects.filter(kind=EmailKind.LETTER).values_list(
+        "not_before", flat=True
+    )
+    assert len(slots) == 5 and all(s <= now for s in slots)
+
+
 def test_the_hourly_limit_is_per_mep(world, settings):
     settings.LETTERS_PER_MEP_PER_HOUR = 1
     result = _write(world, mep_ids=[1001, 1002])
