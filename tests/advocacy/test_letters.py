@@ -312,9 +312,7 @@ def test_pacing_set_to_zero_lets_every_letter_leave_now(world, settings):
         result = _write(world, email=f"z{i}@example.net", mep_ids=[1001])
         _confirm(result.request.pk)
     now = timezone.now()
-    slots = OutboundEmail.objects.filter(kind=EmailKind.LETTER).values_list(
-        "not_before", flat=True
-    )
+    slots = OutboundEmail.objects.filter(kind=EmailKind.LETTER).values_list("not_before", flat=True)
     assert len(slots) == 5 and all(s <= now for s in slots)
 
 
