@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from advocacy.countries import COUNTRIES
+from advocacy.countries import COUNTRIES, COUNTRY_CODES
 from advocacy.supporters import (
     EMAIL_MAX_LENGTH,
     NAME_MAX_LENGTH,
@@ -86,13 +87,30 @@ class SourceInputSerializer(serializers.Serializer[Any]):
     )
 
 
+@extend_schema_field({"type": "string", "enum": [code for code, _ in COUNTRIES]})
+class CountryCodeField(serializers.CharField):
+    """A country code from advocacy.countries: a ChoiceField's rules, without copying its 250
+    choices into every serializer instance (DRF deep-copies declared fields per instance, and
+    that copy was a tenth of a signing request's CPU)."""
+
+    default_error_messages = {"invalid_choice": '"{input}" is not a valid choice.'}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("trim_whitespace", False)  # as a ChoiceField: " DE" is not a code
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value not in COUNTRY_CODES:
+            self.fail("invalid_choice", input=value)
+        return value
+
+
 class SignatureCreateInputSerializer(serializers.Serializer[Any]):
     first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
-    country = serializers.ChoiceField(
-        choices=[code for code, _ in COUNTRIES], help_text="ISO 3166-1 alpha-2."
-    )
+    country = CountryCodeField(help_text="ISO 3166-1 alpha-2.")
     postcode = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=POSTCODE_MAX_LENGTH
     )

@@ -148,3 +148,23 @@ def test_signing_keeps_working_when_redis_is_down(petition, settings, caplog):
         ]
     assert statuses == [202, 202]
     assert "failing open" in caplog.text
+
+
+def test_counters_are_bumped_together_and_expire_with_their_window():
+    from django.core.cache import caches
+
+    from advocacy.ratelimit import Counter, ratelimit_hits
+
+    a, b = uuid.uuid4().hex, uuid.uuid4().hex
+    counters = [Counter("t-a", a, 2), Counter("t-b", b, 1)]
+    first = ratelimit_hits(counters=counters, window_seconds=60)
+    second = ratelimit_hits(counters=counters, window_seconds=60)
+    assert [(r.count, r.allowed) for r in first] == [(1, True), (1, True)]
+    assert [(r.count, r.allowed) for r in second] == [(2, True), (2, False)]
+
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    keys = client.keys(backend.make_and_validate_key("rl:t-a:*"))
+    assert keys
+    # Every counter carries an expiry: none outlives its window.
+    assert all(0 < client.ttl(key) <= 61 for key in keys)

@@ -370,3 +370,70 @@ def test_the_purge_task_calls_the_service(petition):
     SignatureFactory(petition=petition)
     Signature.objects.update(created_at=timezone.now() - timedelta(days=30))
     assert signature_unconfirmed_purge_task() == 1
+
+
+def _stored(signature):
+    """What the database holds for a signature and its consent, minus ids and times."""
+    row = Signature.objects.filter(pk=signature.pk).values(
+        "status", "country", "channel", "confirmed_at", "petition_id"
+    )[0]
+    consent = Consent.objects.filter(pk=signature.consent_id).values(
+        "purpose", "text", "version", "channel", "source", "withdrawn_at"
+    )[0]
+    supporter = Supporter.objects.filter(pk=signature.supporter_id).values(
+        "first_name",
+        "last_name",
+        "country",
+        "postcode",
+        "city",
+        "wants_organisation_news",
+        "unsubscribed_at",
+        "erased_at",
+    )[0]
+    times = Signature.objects.filter(pk=signature.pk).values_list(
+        "created_at", "confirmation_sent_at"
+    )[0]
+    return row, consent, supporter, times
+
+
+def test_a_first_signature_is_stored_exactly_as_a_known_supporters_signature(petition):
+    # The first signature of a new address takes the one-statement path; a known supporter's
+    # takes the ORM path. Both must leave the same rows behind.
+    SupporterFactory(
+        organisation=petition.campaign.organisation,
+        email="known@example.net",
+        first_name="Ana",
+        last_name="Supporter",
+        country="DE",
+        postcode="",
+    )
+    fresh = _sign(petition, email="fresh@example.net").signature
+    known = _sign(petition, email="known@example.net").signature
+
+    fresh_row, fresh_consent, fresh_supporter, fresh_times = _stored(fresh)
+    known_row, known_consent, known_supporter, known_times = _stored(known)
+    assert fresh_row == known_row
+    assert fresh_consent == known_consent
+    assert fresh_supporter == known_supporter
+    assert all(fresh_times) and fresh_times[0] == fresh_times[1]
+    # The in-memory objects the caller gets back match the stored rows.
+    assert fresh.supporter.pk == fresh.supporter_id
+    assert fresh.consent.supporter_id == fresh.supporter_id
+    assert Supporter.objects.get(pk=fresh.supporter_id).created_at == fresh.supporter.created_at
+
+
+def test_the_one_statement_insert_refuses_to_run_once_a_model_gained_a_column(monkeypatch):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from advocacy import signatures
+
+    values = {model: dict(columns) for model, columns in signatures._FIRST_SIGNATURE_VALUES.items()}
+    del values[Consent]["withdrawn_at"]
+    monkeypatch.setattr(signatures, "_FIRST_SIGNATURE_VALUES", values)
+    signatures._first_signature_sql.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="missing \\['withdrawn_at'\\]"):
+            signatures._first_signature_sql()
+    finally:
+        monkeypatch.undo()
+        signatures._first_signature_sql.cache_clear()
