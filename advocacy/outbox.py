@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from advocacy.mime import OutboxMessage
 from advocacy.models import EmailKind, Letter, LetterStatus, OutboundEmail, OutboundEmailStatus
 from campaign.models import Campaign, Organisation
 from config.errors import DomainError
@@ -187,7 +188,7 @@ def retry_delay(attempts: int) -> float:
 
 def _build_message(email: OutboundEmail) -> EmailMultiAlternatives:
     headers: dict[str, Any] = {"Message-ID": email.message_id, **email.headers}
-    message = EmailMultiAlternatives(
+    message = OutboxMessage(
         subject=email.subject,
         body=email.body_text,
         from_email=email.sender,

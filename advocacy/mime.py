@@ -1,0 +1,88 @@
+"""The outbox's messages, with a cheaper MIME form for the common case.
+
+Django's EmailMessage.message() builds every mail through the `email` package's modern API,
+which parses each header into a structured object and re-folds it on output: about 2.6 ms of
+CPU for a short plain-text mail on the benchmark machine, most of a worker's cost per mail.
+The same package's compat32 API writes the same message in about 0.5 ms. `OutboxMessage` uses
+it when the mail is simple enough that the result is certainly right — one plain-text body,
+ASCII addresses, no line break in any header — and Django's own path for everything else
+(HTML alternatives, attachments, internationalised addresses), which also keeps Django's
+refusal of header injection as the last word on anything unusual.
+"""
+
+from __future__ import annotations
+
+import email.policy
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
+from typing import Any
+
+from django.core.mail import EmailMultiAlternatives
+
+# Lines end in CRLF on the wire; smtplib would fix bare LFs, but a file or console backend
+# would not.
+_POLICY = email.policy.compat32.clone(linesep="\r\n")
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # readable for humans and filters, like Django's choice
+_ADDRESS_HEADERS = {"from", "to", "cc", "reply-to", "sender", "bcc"}
+_BREAKS = ("\r", "\n", "\x00", "\u2028", "\u2029", "\x85", "\x0b", "\x0c")
+
+
+class OutboxMessage(EmailMultiAlternatives):
+    def message(self, *, policy: Any = email.policy.default) -> Any:
+        fast = plain_mime(self)
+        return fast if fast is not None else super().message(policy=policy)
+
+
+def _address(value: str) -> str | None:
+    """`Name <addr>` with the name RFC 2047-encoded when it is not ASCII; None when the
+    address itself is not plain ASCII (Django's path handles IDNA and refuses the rest)."""
+    name, addr = parseaddr(value)
+    if not addr or not addr.isascii() or "@" not in addr:
+        return None
+    return formataddr((name, addr), charset="utf-8")
+
+
+def _text(value: str, name: str) -> Any:
+    # A Header is RFC 2047-encoded and folded by the generator, at the header's position
+    # (compat32 messages take Header values; typeshed only knows str).
+    return value if value.isascii() else Header(value, "utf-8", header_name=name)
+
+
+def plain_mime(message: EmailMultiAlternatives) -> Message | None:
+    """The compat32 form of a plain-text message, or None when it needs Django's path."""
+    if message.alternatives or message.attachments or message.cc or message.bcc:
+        return None
+    headers = dict(message.extra_headers)
+    values = [message.subject, message.from_email, *message.to, *message.reply_to]
+    values += [str(name) for name in headers] + [str(value) for value in headers.values()]
+    if any(ch in value for value in values for ch in _BREAKS):
+        return None
+    if any(str(name).lower() in _ADDRESS_HEADERS for name in headers):
+        return None
+    sender = _address(message.from_email)
+    recipients = [_address(to) for to in message.to]
+    reply_to = [_address(to) for to in message.reply_to]
+    if sender is None or not recipients or None in recipients or None in reply_to:
+        return None
+    body = str(message.body)
+    if not body.endswith("\n"):
+        body += "\n"  # as Django's set_content: a text part ends with a line break
+    # The documented API takes a Charset here too; typeshed only knows str.
+    mime = MIMEText(body, "plain", _UTF8_QP, policy=_POLICY)  # type: ignore[arg-type]
+    mime["Subject"] = _text(str(message.subject), "Subject")
+    mime["From"] = sender
+    mime["To"] = ", ".join(r for r in recipients if r)
+    if reply_to:
+        mime["Reply-To"] = ", ".join(r for r in reply_to if r)
+    lowered = {str(name).lower() for name in headers}
+    if "date" not in lowered:
+        mime["Date"] = formatdate(usegmt=True)
+    if "message-id" not in lowered:
+        return None  # the outbox always sets one; anything else goes Django's way
+    for name, value in headers.items():
+        mime[str(name)] = _text(str(value), str(name))
+    return mime
