@@ -751,20 +751,18 @@ def _next_slot(*, campaign: Campaign, mep: Mep, now: datetime) -> datetime:
     # Only the latest `limit` slots matter (the last one, and the one `limit` back). Why
     # not all of them: a popular MEP has thousands scheduled ahead, and reading every one
     # per letter made queueing quadratic (10,000 letters: 50 million rows read; drill 8).
-    latest = list(
-        OutboundEmail.objects.filter(
-            kind=EmailKind.LETTER,
+    # Why Letter.scheduled_for and not the outbox rows' not_before: reaching those went
+    # through a join that sorted the MEP's whole backlog (12 ms a letter at 10,000 queued,
+    # drill 8); this reads the newest `limit` entries of one index.
+    latest: list[datetime] = list(
+        Letter.objects.filter(
             campaign=campaign,
-            letter__mep=mep,
-            status__in=[
-                OutboundEmailStatus.QUEUED,
-                OutboundEmailStatus.SENDING,
-                OutboundEmailStatus.SENT,
-            ],
-            not_before__gt=now - timedelta(hours=1),
+            mep=mep,
+            status__in=[LetterStatus.QUEUED, LetterStatus.SENT],
+            scheduled_for__gt=now - timedelta(hours=1),
         )
-        .order_by("-not_before")
-        .values_list("not_before", flat=True)[:limit]
+        .order_by("-scheduled_for")
+        .values_list("scheduled_for", flat=True)[:limit]  # type: ignore[arg-type]  # not NULL
     )
     if len(latest) < limit:
         return now
@@ -801,7 +799,8 @@ def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> Non
     )
     letter.status = LetterStatus.QUEUED
     letter.outbound_email = email
-    letter.save(update_fields=["status", "outbound_email"])
+    letter.scheduled_for = slot
+    letter.save(update_fields=["status", "outbound_email", "scheduled_for"])
 
 
 def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:

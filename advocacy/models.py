@@ -163,6 +163,8 @@ class Letter(models.Model):
     outbound_email = models.OneToOneField(
         "OutboundEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="letter"
     )
+    # Its pacing slot: when its outbox row was first due (advocacy.letters._next_slot).
+    scheduled_for = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -172,7 +174,12 @@ class Letter(models.Model):
                 fields=["campaign", "supporter", "mep"], name="letter_unique_per_mep"
             )
         ]
-        indexes = [models.Index(fields=["campaign", "mep", "status"])]
+        indexes = [
+            models.Index(fields=["campaign", "mep", "status"]),
+            # The latest slots of one MEP, read backwards from the top: O(limit) per letter
+            # however long the MEP's backlog.
+            models.Index(fields=["campaign", "mep", "scheduled_for"], name="letter_pacing"),
+        ]
 
     def __str__(self) -> str:
         return f"Letter #{self.pk} ({self.status})"

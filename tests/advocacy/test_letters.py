@@ -306,6 +306,25 @@ def test_letters_beyond_the_hourly_limit_per_mep_are_scheduled_later_not_dropped
     assert all(slots[i + 2] - slots[i] >= hour for i in range(3))
 
 
+def test_each_letter_records_its_slot_and_cancelled_letters_free_theirs(world, settings):
+    settings.LETTERS_PER_MEP_PER_HOUR = 2
+    for i in range(2):
+        _confirm(_write(world, email=f"c{i}@example.net", mep_ids=[1001]).request.pk)
+    letters = Letter.objects.filter(status=LetterStatus.QUEUED).select_related("outbound_email")
+    assert all(letter.scheduled_for == letter.outbound_email.not_before for letter in letters)
+
+    # Both slots of this hour are taken: the next letter waits an hour…
+    _confirm(_write(world, email="c2@example.net", mep_ids=[1001]).request.pk)
+    third = Letter.objects.get(supporter__email="c2@example.net")
+    assert third.scheduled_for >= timezone.now() + timedelta(minutes=59)
+    # …unless letters are cancelled: a cancelled letter no longer holds its slot.
+    Letter.objects.filter(pk__in=[x.pk for x in letters]).update(status=LetterStatus.CANCELLED)
+    Letter.objects.filter(pk=third.pk).update(status=LetterStatus.CANCELLED)
+    _confirm(_write(world, email="c3@example.net", mep_ids=[1001]).request.pk)
+    fourth = Letter.objects.get(supporter__email="c3@example.net")
+    assert fourth.scheduled_for <= timezone.now()
+
+
 def test_pacing_set_to_zero_lets_every_letter_leave_now(world, settings):
     settings.LETTERS_PER_MEP_PER_HOUR = 0
     for i in range(5):
