@@ -210,7 +210,8 @@ def _mailer_from_url(url: str) -> dict[str, object]:
         raise ImproperlyConfigured(f"SMTP_URL has a malformed port: {exc}") from exc
     query = parse_qs(parts.query)
     return {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        # Django's, with a cheaper reading of simple envelope addresses (advocacy.mime).
+        "BACKEND": "advocacy.mime.SMTPBackend",
         "OPTIONS": {
             "host": parts.hostname or "127.0.0.1",
             "port": port or (465 if parts.scheme == "smtps" else 25),

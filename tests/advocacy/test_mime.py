@@ -159,3 +159,41 @@ def test_a_header_injection_attempt_is_still_refused_when_sending():
     )
     with pytest.raises(ValueError):
         ours.message().as_bytes()
+
+
+# --- Envelope addresses ---------------------------------------------------------------------
+
+address_text = st.text(
+    alphabet=st.sampled_from(list(string.ascii_letters[:6] + "09.-_+@<>\"'(),;:[]\\ \t=?éü\r\n")),
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    raw=address_text
+    | st.builds(
+        lambda name, local, domain: f"{name} <{local}@{domain}>",
+        name,
+        local,
+        st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,20}[A-Za-z0-9])?", fullmatch=True),
+    )
+)
+def test_envelope_addresses_are_read_as_djangos_backend_reads_them(raw):
+    from django.core.mail import mailers
+    from django.test import override_settings
+
+    options = {"host": "127.0.0.1", "port": 1}
+    backends = {
+        "ours": {"BACKEND": "advocacy.mime.SMTPBackend", "OPTIONS": options},
+        "djangos": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend", "OPTIONS": options},
+    }
+
+    def outcome(backend):
+        try:
+            return backend.prep_address(raw)
+        except Exception as exc:  # Django raises several types on garbage; compare them
+            return type(exc)
+
+    with override_settings(MAILERS={"default": backends["ours"], **backends}):
+        assert outcome(mailers["ours"]) == outcome(mailers["djangos"]), repr(raw)
