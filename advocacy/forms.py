@@ -19,7 +19,7 @@ from advocacy.supporters import (
     clean_name,
     clean_postcode,
 )
-from advocacy.widgets import FastSelect
+from advocacy.widgets import ConstantChoiceField, FastSelect
 
 
 def _checked(check: Callable[[str], str], value: str) -> str:
@@ -46,7 +46,7 @@ class SignatureForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We send you a link to confirm your signature.",
     )
-    country = forms.ChoiceField(
+    country = ConstantChoiceField(
         label="Country",
         choices=[("", "Choose your country")] + [(c, n) for c, n in COUNTRIES],
         widget=FastSelect(attrs={"autocomplete": "country"}),

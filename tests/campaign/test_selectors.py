@@ -6,7 +6,11 @@ import pytest
 from django.forms.models import model_to_dict
 
 from campaign.models import Campaign, CampaignStatus
-from campaign.selectors import CampaignNotFoundError, campaign_get_live_for_signing
+from campaign.selectors import (
+    CampaignNotFoundError,
+    campaign_get_live,
+    campaign_get_live_for_signing,
+)
 from tests.factories import CampaignFactory, PetitionFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,3 +50,27 @@ def test_the_signing_lookup_refuses_a_campaign_without_a_petition_or_an_unknown_
         campaign_get_live_for_signing(slug=campaign.slug)
     with pytest.raises(CampaignNotFoundError):
         campaign_get_live_for_signing(slug="no-such-campaign")
+
+
+def test_the_page_lookup_loads_call_and_resolution_as_select_related(django_assert_num_queries):
+    petition = PetitionFactory()
+    expected = Campaign.objects.select_related("organisation", "petition", "call__resolution").get(
+        pk=petition.campaign.pk
+    )
+
+    with django_assert_num_queries(1):
+        campaign = campaign_get_live(slug=petition.campaign.slug)
+        resolution = campaign.call.resolution
+        assert campaign.petition.campaign is campaign
+
+    assert model_to_dict(campaign.call) == model_to_dict(expected.call)
+    assert model_to_dict(resolution) == model_to_dict(expected.call.resolution)
+    assert resolution.adopted_on == expected.call.resolution.adopted_on
+
+
+def test_the_page_lookup_of_a_campaign_without_a_call(django_assert_num_queries):
+    petition = PetitionFactory(campaign__call=None)
+    with django_assert_num_queries(1):
+        campaign = campaign_get_live(slug=petition.campaign.slug)
+        assert campaign.call is None
+    assert campaign.petition.pk == petition.pk
