@@ -47,5 +47,6 @@ class ConstantChoiceField(forms.ChoiceField):
     that copy was a fifth of the campaign page's CPU)."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> ConstantChoiceField:
-        memo[id(self._choices)] = self._choices  # deepcopy returns memoised objects as they are
-        return super().__deepcopy__(memo)  # type: ignore[no-any-return]
+        choices = self.__dict__["_choices"]
+        memo[id(choices)] = choices  # deepcopy returns memoised objects as they are
+        return super().__deepcopy__(memo)

@@ -225,3 +225,14 @@ def test_the_form_posts_with_a_csrf_token(petition):
     assert without.status_code == 403
     with_token = strict.post(_url(petition), _form(csrfmiddlewaretoken=token.group(1)))
     assert with_token.status_code == 303
+
+
+def test_signature_forms_share_the_country_list_but_not_their_fields():
+    from advocacy.forms import SignatureForm
+
+    first = SignatureForm(consent_text="First text", organisation_name="A")
+    second = SignatureForm(consent_text="Second text", organisation_name="B")
+    assert first.fields["country"] is not second.fields["country"]
+    assert first.fields["country"].choices is second.fields["country"].choices
+    assert first.fields["consent"].label == "First text"
+    assert second.fields["consent"].label == "Second text"
