@@ -21,7 +21,7 @@ from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -39,7 +39,7 @@ from advocacy.models import (
     OutboundEmailStatus,
     Supporter,
 )
-from advocacy.outbox import outbound_email_create
+from advocacy.outbox import outbound_email_build, outbound_email_create, outbound_emails_save
 from advocacy.supporters import consent_record, person_fields_clean, supporter_upsert
 from advocacy.tokens import token_make, token_read
 from campaign.directory import (
@@ -770,37 +770,72 @@ def _next_slot(*, campaign: Campaign, mep: Mep, now: datetime) -> datetime:
     return max(now, latest[-1] + timedelta(hours=1), latest[0])
 
 
+_LETTER_QUEUED_SQL = (
+    "UPDATE advocacy_letter SET status = %s, status_reason = %s, outbound_email_id = %s,"
+    " scheduled_for = %s WHERE id = %s"
+)
+
+
 def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> None:
-    campaign = letter.campaign
-    organisation = campaign.organisation
-    mep = letter.mep
-    if not mep.email:
-        letter.status = LetterStatus.SKIPPED
-        letter.status_reason = NO_EMAIL_REASON
-        letter.save(update_fields=["status", "status_reason"])
-        return
-    live = live_delivery_enabled(campaign=campaign)
-    slot = _next_slot(campaign=campaign, mep=mep, now=now)
-    subject = letter.subject if live else (TEST_PREFIX + letter.subject)[:300]
-    email = outbound_email_create(
-        kind=EmailKind.LETTER,
-        # Test mode: never an MEP. The organisation sees exactly what would go out.
-        recipient=mep.email if live else organisation.test_address,
-        # The organisation's verified address in From (DMARC), the citizen's name on it,
-        # and the citizen in Reply-To so the MEP's answer reaches them.
-        sender=formataddr((supporter.full_name, organisation.sending_address)),
-        reply_to=formataddr((supporter.full_name, supporter.email or "")),
-        subject=subject,
-        body_text=letter.body,
-        headers={} if live else {"X-Resolute-Test-Recipient": mep.email},
-        not_before=slot,
-        organisation=organisation,
-        campaign=campaign,
-    )
-    letter.status = LetterStatus.QUEUED
-    letter.outbound_email = email
-    letter.scheduled_for = slot
-    letter.save(update_fields=["status", "outbound_email", "scheduled_for"])
+    """Queue one confirmed letter now (see `_letters_queue`)."""
+    _letters_queue(letters=[letter], supporter=supporter, now=now)
+
+
+def _letters_queue(*, letters: Sequence[Letter], supporter: Supporter, now: datetime) -> None:
+    """Give each confirmed letter its pacing slot and its outbox row, or mark it skipped when
+    its MEP has no address: one INSERT for all the rows and one UPDATE for all the letters.
+    The caller holds the MEPs' row locks, and the letters are to distinct MEPs (one letter per
+    MEP per supporter), so no letter's slot depends on another's in the same call."""
+    emails = []
+    for letter in letters:
+        campaign = letter.campaign
+        organisation = campaign.organisation
+        mep = letter.mep
+        if not mep.email:
+            letter.status = LetterStatus.SKIPPED
+            letter.status_reason = NO_EMAIL_REASON
+            continue
+        live = live_delivery_enabled(campaign=campaign)
+        slot = _next_slot(campaign=campaign, mep=mep, now=now)
+        subject = letter.subject if live else (TEST_PREFIX + letter.subject)[:300]
+        email = outbound_email_build(
+            kind=EmailKind.LETTER,
+            # Test mode: never an MEP. The organisation sees exactly what would go out.
+            recipient=mep.email if live else organisation.test_address,
+            # The organisation's verified address in From (DMARC), the citizen's name on it,
+            # and the citizen in Reply-To so the MEP's answer reaches them.
+            sender=formataddr((supporter.full_name, organisation.sending_address)),
+            reply_to=formataddr((supporter.full_name, supporter.email or "")),
+            subject=subject,
+            body_text=letter.body,
+            headers={} if live else {"X-Resolute-Test-Recipient": mep.email},
+            not_before=slot,
+            organisation=organisation,
+            campaign=campaign,
+        )
+        emails.append(email)
+        letter.status = LetterStatus.QUEUED
+        letter.outbound_email = email
+        letter.scheduled_for = slot
+    outbound_emails_save(emails)
+    rows = []
+    adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
+    for letter in letters:
+        if letter.outbound_email is not None:
+            letter.outbound_email_id = letter.outbound_email.pk  # saved just now
+        rows.append(
+            (
+                letter.status,
+                letter.status_reason,
+                letter.outbound_email_id,
+                adapt(letter.scheduled_for),
+                letter.pk,
+            )
+        )
+    # One statement, many parameter rows (psycopg pipelines them): `bulk_update` builds a
+    # CASE per field and letter, which cost more than the per-letter UPDATEs it replaces.
+    with connection.cursor() as cursor:
+        cursor.executemany(_LETTER_QUEUED_SQL, rows)
 
 
 def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:
@@ -864,9 +899,11 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
             .filter(pk__in=[x.mep_id for x in letters])
             .order_by("pk")
         )
-        for letter in letters:
-            if letter.status == LetterStatus.AWAITING_CONFIRMATION:
-                _letter_queue(letter=letter, supporter=request.supporter, now=now)
+        _letters_queue(
+            letters=[x for x in letters if x.status == LetterStatus.AWAITING_CONFIRMATION],
+            supporter=request.supporter,
+            now=now,
+        )
         if request.wants_copy:
             _copy_email_write(request=request, letters=letters)
     return request

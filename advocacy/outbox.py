@@ -22,6 +22,7 @@ message costs one no-op claim, never a second mail.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import random
 import smtplib
@@ -32,7 +33,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -66,16 +67,21 @@ def _check_header_value(name: str, value: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=4)
+def _domain_of(address: str) -> str:
+    _, addr = parseaddr(address)
+    return addr.rpartition("@")[2] or "resolute.invalid"
+
+
 def _message_id_domain() -> str:
-    _, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    return address.rpartition("@")[2] or "resolute.invalid"
+    return _domain_of(settings.DEFAULT_FROM_EMAIL)
 
 
 def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{_message_id_domain()}>"
 
 
-def outbound_email_create(
+def outbound_email_build(
     *,
     kind: str,
     recipient: str,
@@ -88,12 +94,9 @@ def outbound_email_create(
     not_before: datetime | None = None,
     organisation: Organisation | None = None,
     campaign: Campaign | None = None,
-    publish: bool = True,
 ) -> OutboundEmail:
-    """Write one outbox row. Call inside the transaction of the action that caused the mail:
-    the row commits or rolls back with it. The send task is published on commit; a row whose
-    `not_before` lies in the future is published by the sweep once due. With
-    OUTBOX_PUBLISH_ON_COMMIT off, nothing is published: the dispatcher finds the row."""
+    """One outbox row, checked (no line break in any header) but not saved: hand it, with
+    others, to `outbound_emails_save`."""
     headers = dict(headers or {})
     sender = sender or settings.DEFAULT_FROM_EMAIL
     for name, value in (
@@ -104,8 +107,7 @@ def outbound_email_create(
         *headers.items(),
     ):
         _check_header_value(name, value)
-    now = timezone.now()
-    email = OutboundEmail.objects.create(
+    return OutboundEmail(
         kind=kind,
         recipient=recipient,
         sender=sender,
@@ -115,13 +117,51 @@ def outbound_email_create(
         body_html=body_html,
         headers=headers,
         message_id=new_message_id(),
-        not_before=not_before or now,
+        not_before=not_before or timezone.now(),
         organisation=organisation,
         campaign=campaign,
     )
-    if publish and settings.OUTBOX_PUBLISH_ON_COMMIT and email.not_before <= now:
-        email_id = email.pk
-        transaction.on_commit(lambda: publish_send([email_id]))
+
+
+def outbound_emails_save(emails: Sequence[OutboundEmail], *, publish: bool = True) -> None:
+    """Write built outbox rows in one INSERT. Call inside the transaction of the action that
+    caused the mails: the rows commit or roll back with it. The send tasks of rows due now are
+    published on commit; a row whose `not_before` lies in the future is published by the sweep
+    once due. With OUTBOX_PUBLISH_ON_COMMIT off, nothing is published: the dispatcher finds
+    the rows."""
+    if not emails:
+        return
+    now = timezone.now()
+    OutboundEmail.objects.bulk_create(emails)
+    if publish and settings.OUTBOX_PUBLISH_ON_COMMIT:
+        due = [email.pk for email in emails if email.not_before <= now]
+        if due:
+            transaction.on_commit(lambda: publish_send(due))
+
+
+class OutboundEmailFields(TypedDict, total=False):
+    """The keyword arguments of `outbound_email_build`."""
+
+    kind: Required[str]
+    recipient: Required[str]
+    subject: Required[str]
+    body_text: Required[str]
+    sender: str | None
+    reply_to: str
+    body_html: str
+    headers: dict[str, str] | None
+    not_before: datetime | None
+    organisation: Organisation | None
+    campaign: Campaign | None
+
+
+def outbound_email_create(
+    *, publish: bool = True, **fields: Unpack[OutboundEmailFields]
+) -> OutboundEmail:
+    """Write one outbox row (see `outbound_email_build` for the fields and
+    `outbound_emails_save` for when it is sent)."""
+    email = outbound_email_build(**fields)
+    outbound_emails_save([email], publish=publish)
     return email
 
 
@@ -254,15 +294,16 @@ _RECORD_SENT_SQL = (
 
 
 def _record_sent(email: OutboundEmail) -> None:
+    adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
     with connection.cursor() as cursor:
         cursor.execute(
             _RECORD_SENT_SQL,
             [
                 OutboundEmailStatus.SENT.value,
-                timezone.now(),
+                adapt(timezone.now()),
                 email.pk,
                 SENDING.value,
-                email.claimed_at,
+                adapt(email.claimed_at),
             ],
         )
         updated = cursor.rowcount

@@ -298,6 +298,8 @@ def _first_signature_insert(
 ) -> tuple[Supporter, Signature] | None:
     """Insert supporter, consent and pending signature for an address the organisation does
     not know yet; None (and nothing written) when it does. Runs in the caller's transaction."""
+    if connection.vendor != "postgresql":
+        return None  # data-modifying CTEs are PostgreSQL's; elsewhere the general path runs
     campaign = petition.campaign
     now = timezone.now()
     params: dict[str, Any] = {

@@ -51,6 +51,24 @@ def test_the_zero_setup_mode_delivers_a_mail_through_the_embedded_broker(tmp_pat
             assert queued.returncode == 0, queued.stderr
             assert "Queued outbox row" in queued.stdout
             assert wait_until(lambda: len(smtp.received) == 1, 60), worker.log()[-3000:]
+
+            # …and the row is recorded as sent (SQLite stores times its own way: a raw UPDATE
+            # that compared them wrongly would leave it in `sending`, to be sent again).
+            def statuses() -> str:
+                shown = subprocess.run(
+                    [
+                        sys.executable,
+                        "manage.py",
+                        "shell",
+                        "-c",
+                        "from advocacy.models import OutboundEmail as O; "
+                        "print(list(O.objects.values_list('status', flat=True)))",
+                    ],
+                    **run,
+                )
+                return (shown.stdout.strip().splitlines() or [""])[-1]
+
+            assert wait_until(lambda: statuses() == "['sent']", 30), statuses()
         finally:
             worker.stop()
         assert "filesystem" in worker.log() or (tmp_path / "broker").exists()
