@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 
+from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -68,6 +69,23 @@ EXPORT_COLUMNS = (
 )
 
 
+def _planned_for_all_rows(rows: Iterator[tuple[object, ...]]) -> Iterator[tuple[object, ...]]:
+    """Stream `rows` (a server-side cursor) with PostgreSQL told that all of them will be read.
+
+    Why: for a cursor PostgreSQL plans for the first tenth of the rows (cursor_tuple_fraction),
+    which for an export picks an index walk with one supporter lookup per signature — 17 s of
+    server time for a million rows, against 2.5 s for a hash join and a sort. The setting is
+    local to this transaction, which also lets the cursor stream instead of being materialised
+    (outside a transaction Django declares it WITH HOLD)."""
+    if connection.vendor != "postgresql":
+        yield from rows
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
+        yield from rows
+
+
 def signatures_confirmed_export_rows(
     *,
     petition_id: int,
@@ -87,7 +105,7 @@ def signatures_confirmed_export_rows(
         rows = rows.filter(created_at__gte=since)
     if until is not None:
         rows = rows.filter(created_at__lt=until)
-    return (
+    streamed = (
         rows.order_by("confirmed_at", "pk")
         .values_list(
             "pk",
@@ -102,6 +120,7 @@ def signatures_confirmed_export_rows(
         )
         .iterator(chunk_size=chunk_size)
     )
+    return _planned_for_all_rows(streamed)
 
 
 LETTER_EXPORT_COLUMNS = (
@@ -138,7 +157,7 @@ def letters_export_rows(
         rows = rows.filter(created_at__gte=since)
     if until is not None:
         rows = rows.filter(created_at__lt=until)
-    return (
+    streamed = (
         rows.order_by("pk")
         .values_list(
             "pk",
@@ -158,3 +177,4 @@ def letters_export_rows(
         )
         .iterator(chunk_size=chunk_size)
     )
+    return _planned_for_all_rows(streamed)

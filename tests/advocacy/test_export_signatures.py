@@ -152,3 +152,22 @@ def test_exporting_100000_signatures_keeps_memory_flat(client):
     # The whole file is several MB; a server-side cursor keeps only one chunk in memory.
     assert peak < 50 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
     assert peak < size, f"peak {peak / 1e6:.1f} MB for a {size / 1e6:.1f} MB export"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_streams_in_its_own_transaction_and_an_abandoned_one_leaves_none_open():
+    from django.db import connection
+
+    from advocacy.exports import signatures_csv_lines
+
+    petition = PetitionFactory()
+    for _ in range(3):
+        SignatureFactory(petition=petition, status="confirmed", confirmed_at=timezone.now())
+
+    lines = signatures_csv_lines(petition_id=petition.pk)
+    assert next(lines).startswith("signature_id,")  # the header
+    next(lines)  # the first row: the cursor is open, inside the export's transaction
+    assert connection.in_atomic_block
+    lines.close()  # the client went away
+    assert not connection.in_atomic_block
+    assert len(list(signatures_csv_lines(petition_id=petition.pk))) == 4
