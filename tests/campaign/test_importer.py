@@ -222,3 +222,18 @@ def test_the_command_exits_non_zero_with_one_line_on_bad_input(tmp_path, content
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_slugs_stay_unique_after_many_imports_of_the_same_name_long_or_short():
+    from campaign.importer.services import _unique_slug
+    from tests.factories import CampaignFactory
+
+    for base in ("release-prisoners", "x" * 80):
+        taken = []
+        for _ in range(12):
+            slug = _unique_slug(base)
+            assert len(slug) <= 80 and slug not in taken
+            CampaignFactory(slug=slug)
+            taken.append(slug)
+        assert taken[0] == base and taken[1].endswith("-2") and taken[11].endswith("-12")
