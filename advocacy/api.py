@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -143,4 +144,11 @@ class CampaignCountersApi(APIView):
                 petition_id, SignatureCounts(0, 0, 0)
             )
             body.update(confirmed=counts.confirmed, pending=counts.pending, today=counts.today)
-        return Response(CountersOutputSerializer(body).data)
+            response = Response(CountersOutputSerializer(body).data)
+            response["Cache-Control"] = "private, no-store"
+            return response
+        response = Response(CountersOutputSerializer(body).data)
+        # The public answer is the same for everyone and polled by every open campaign page:
+        # a CDN or browser may keep it a few seconds (COUNTERS_CACHE_SECONDS).
+        response["Cache-Control"] = f"public, max-age={settings.COUNTERS_CACHE_SECONDS}"
+        return response

@@ -385,6 +385,8 @@ LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(
 # dispatcher every OUTBOX_DISPATCH_INTERVAL_SECONDS that claims due rows in batches of
 # OUTBOX_BATCH_SIZE and sends each batch over one SMTP connection (docs/performance.md).
 OUTBOX_PUBLISH_ON_COMMIT = env_bool("OUTBOX_PUBLISH_ON_COMMIT", True)
+# How long a CDN or browser may keep the public counters API's answer (0: not at all).
+COUNTERS_CACHE_SECONDS = env_int("COUNTERS_CACHE_SECONDS", 5, minimum=0)
 OUTBOX_DISPATCH_INTERVAL_SECONDS = env_int("OUTBOX_DISPATCH_INTERVAL_SECONDS", 1, minimum=1)
 if not OUTBOX_PUBLISH_ON_COMMIT:
     CELERY_EXTRA_BEAT_SCHEDULE = {

@@ -223,3 +223,14 @@ def test_the_schema_documents_every_petition_endpoint(client):
     assert "/api/v1/campaigns/" in paths
     assert "/api/v1/campaigns/{slug}/" in paths
     assert "/api/v1/campaigns/{slug}/counters/" in paths
+
+
+def test_the_public_counters_may_be_cached_briefly_but_an_organisers_never(client, petition):
+    from tests.factories import MembershipFactory
+
+    url = f"/api/v1/campaigns/{petition.campaign.slug}/counters/"
+    assert client.get(url)["Cache-Control"] == "public, max-age=5"
+
+    membership = MembershipFactory(organisation=petition.campaign.organisation, role="viewer")
+    client.force_login(membership.user)
+    assert client.get(url)["Cache-Control"] == "private, no-store"
