@@ -67,8 +67,9 @@ def plain_mime(message: EmailMultiAlternatives) -> Message | None:
     values += [str(name) for name in headers] + [str(value) for value in headers.values()]
     if any(ch in value for value in values for ch in _BREAKS):
         return None
-    if any(str(name).lower() in _ADDRESS_HEADERS for name in headers):
-        return None
+    lowered = {str(name).lower() for name in headers}
+    if lowered & _ADDRESS_HEADERS or "message-id" not in lowered:
+        return None  # the outbox always sets a Message-ID; anything else goes Django's way
     sender = _address(message.from_email)
     recipients = [_address(to) for to in message.to]
     reply_to = [_address(to) for to in message.reply_to]
@@ -84,11 +85,8 @@ def plain_mime(message: EmailMultiAlternatives) -> Message | None:
     mime["To"] = ", ".join(r for r in recipients if r)
     if reply_to:
         mime["Reply-To"] = ", ".join(r for r in reply_to if r)
-    lowered = {str(name).lower() for name in headers}
     if "date" not in lowered:
         mime["Date"] = formatdate(usegmt=True)
-    if "message-id" not in lowered:
-        return None  # the outbox always sets one; anything else goes Django's way
     for name, value in headers.items():
         mime[str(name)] = _text(str(value), str(name))
     return mime

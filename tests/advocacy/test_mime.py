@@ -197,3 +197,11 @@ def test_envelope_addresses_are_read_as_djangos_backend_reads_them(raw):
 
     with override_settings(MAILERS={"default": backends["ours"], **backends}):
         assert outcome(mailers["ours"]) == outcome(mailers["djangos"]), repr(raw)
+
+
+def test_a_message_without_a_message_id_goes_djangos_way():
+    message = OutboxMessage(
+        subject="Hi", body="Hi", from_email="a@example.org", to=["b@example.net"]
+    )
+    assert plain_mime(message) is None
+    assert message.message()["Message-ID"]  # Django makes one up
