@@ -123,7 +123,9 @@ class CampaignCountersApi(APIView):
         responses={200: CountersOutputSerializer, 404: error_response("No live campaign.")},
     )
     def get(self, request: Request, slug: str) -> Response:
-        petition_id, confirmed, goal = petition_counter_get_live(slug=slug)
+        petition_id, confirmed, goal = petition_counter_get_live(
+            slug=slug, max_age=settings.COUNTERS_CACHE_SECONDS
+        )
         body: dict[str, Any] = {
             "confirmed": confirmed,
             "goal": goal,

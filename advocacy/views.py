@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import secrets
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.translation import get_language
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -86,37 +94,64 @@ def _signature_form(campaign: Campaign, data: Any = None, **kwargs: Any) -> Sign
     )
 
 
+def _campaign_context(campaign: Campaign, form: SignatureForm, **extra: str) -> dict[str, Any]:
+    resolution = campaign.call.resolution if campaign.call_id and campaign.call else None
+    return {
+        "campaign": campaign,
+        "petition": campaign.petition,
+        "resolution": resolution,
+        "form": form,
+        **extra,
+    }
+
+
 def _render_campaign(
     request: HttpRequest, campaign: Campaign, form: SignatureForm, status: int = 200
 ) -> HttpResponse:
-    resolution = campaign.call.resolution if campaign.call_id and campaign.call else None
-    return render(
-        request,
-        "advocacy/campaign_detail.html",
-        {
-            "campaign": campaign,
-            "petition": campaign.petition,
-            "resolution": resolution,
-            "form": form,
-            "form_action": request.get_full_path(),
-        },
-        status=status,
-    )
+    context = _campaign_context(campaign, form, form_action=request.get_full_path())
+    return render(request, "advocacy/campaign_detail.html", context, status=status)
+
+
+# A campaign page is the same for every visitor but for three values. Its cached copy
+# (CACHES["local"], PAGE_CACHE_SECONDS) holds this process's random placeholders for them,
+# which each request fills in, escaped, in one pass (so nothing filled in is scanned again).
+_SLOTS = {name: f"slot-{secrets.token_hex(16)}" for name in ("csrf", "action", "referrer")}
+_SLOT_PATTERN = re.compile("|".join(_SLOTS.values()))
+
+
+def _campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    local = caches["local"]
+    key = f"page:{slug}:{get_language()}"
+    seconds = settings.PAGE_CACHE_SECONDS
+    html: str | None = local.get(key) if seconds else None
+    if html is None:
+        campaign = _campaign_or_404(request, slug)
+        if isinstance(campaign, HttpResponse):
+            return campaign
+        form = _signature_form(campaign, initial={"referrer": _SLOTS["referrer"]})
+        context = _campaign_context(
+            campaign, form, form_action=_SLOTS["action"], csrf_token=_SLOTS["csrf"]
+        )
+        html = render_to_string("advocacy/campaign_detail.html", context, request)
+        if seconds:
+            local.set(key, html, seconds)
+    values = {
+        _SLOTS["csrf"]: get_token(request),
+        _SLOTS["action"]: escape(request.get_full_path()),
+        _SLOTS["referrer"]: escape(request.headers.get("referer", "")[:500]),
+    }
+    return HttpResponse(_SLOT_PATTERN.sub(lambda match: values[match.group(0)], html))
 
 
 @require_http_methods(["GET", "POST"])
 def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The campaign page and its petition form; a valid POST signs and redirects (303) to the
     thank-you page, which is the same whether the person signed before or not."""
+    if request.method == "GET":
+        return _campaign_page(request, slug)
     campaign = _campaign_or_404(request, slug)
     if isinstance(campaign, HttpResponse):
         return campaign
-    if request.method == "GET":
-        referrer = request.headers.get("referer", "")[:500]
-        return _render_campaign(
-            request, campaign, _signature_form(campaign, initial={"referrer": referrer})
-        )
-
     form = _signature_form(campaign, request.POST)
     if form.is_honeypot_filled:
         form.is_valid()

@@ -128,6 +128,16 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
+# What every visitor of a viral campaign reads alike (its page, its public counter) is kept a
+# few seconds in each web process's memory: each process asks the database for it at most once
+# per PAGE_CACHE_SECONDS. An edit clears it at once in the process that saved it (see
+# campaign/signals.py); other processes show it within that many seconds. 0 switches it off.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "resolute-local",
+    "OPTIONS": {"MAX_ENTRIES": 2000},
+}
+PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5, minimum=0)
 
 # --- Celery ---------------------------------------------------------------------------------
 # The outbox, not the broker, is the record: a message lost by Redis is re-enqueued by the
@@ -385,7 +395,8 @@ LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(
 # dispatcher every OUTBOX_DISPATCH_INTERVAL_SECONDS that claims due rows in batches of
 # OUTBOX_BATCH_SIZE and sends each batch over one SMTP connection (docs/performance.md).
 OUTBOX_PUBLISH_ON_COMMIT = env_bool("OUTBOX_PUBLISH_ON_COMMIT", True)
-# How long a CDN or browser may keep the public counters API's answer (0: not at all).
+# How long a CDN, a browser or a web process's memory may keep the public counters API's
+# answer (0: not at all).
 COUNTERS_CACHE_SECONDS = env_int("COUNTERS_CACHE_SECONDS", 5, minimum=0)
 OUTBOX_DISPATCH_INTERVAL_SECONDS = env_int("OUTBOX_DISPATCH_INTERVAL_SECONDS", 1, minimum=1)
 if not OUTBOX_PUBLISH_ON_COMMIT:

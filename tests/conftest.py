@@ -17,6 +17,16 @@ from tests.support.processes import CeleryProcess, start_worker
 from tests.support.smtp import SmtpServer
 
 
+@pytest.fixture(autouse=True)
+def _local_page_cache_cleared() -> Iterator[None]:
+    """Each test starts with an empty per-process page cache (CACHES["local"]), as a fresh web
+    process would."""
+    from django.core.cache import caches
+
+    caches["local"].clear()
+    yield
+
+
 @pytest.fixture
 def smtp_server() -> Iterator[SmtpServer]:
     server = SmtpServer().start()
