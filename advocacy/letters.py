@@ -23,6 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import MD5
 from django.urls import reverse
 from django.utils import timezone
 
@@ -665,6 +666,9 @@ def letter_request_create(
             wants_copy=wants_copy,
             channel=channel,
         )
+        bodies = _distinct_bodies(
+            campaign, {d.target.mep.pk: finals[d.target.mep.pk] for d in new_drafts}, person
+        )
         letters = [
             Letter(
                 request=request,
@@ -673,7 +677,7 @@ def letter_request_create(
                 mep=d.target.mep,
                 language=d.language,
                 subject=d.subject,
-                body=_distinct_body(campaign, d, finals[d.target.mep.pk], person),
+                body=bodies[d.target.mep.pk],
                 status=LetterStatus.AWAITING_CONFIRMATION,
             )
             for d in new_drafts
@@ -689,12 +693,26 @@ def letter_request_create(
     )
 
 
-def _distinct_body(campaign: Campaign, draft: LetterDraft, body: str, person: Any) -> str:
-    # Name, city, phrases and ordering make a collision unlikely; two namesakes from one city
-    # who leave the text as is would still collide, so sign with the address's local part.
-    if Letter.objects.filter(campaign=campaign, mep=draft.target.mep, body=body).exists():
-        return body.rstrip("\n") + f"\n\n({person.first_name} {person.last_name}, {person.email})\n"
-    return body
+def _letters_with_bodies(campaign: Campaign, bodies: Mapping[int, str]) -> QuerySet[Letter]:
+    """The campaign's letters whose text is one of these (as md5, to use `letter_body_md5`),
+    to any of these MEPs: a superset of the exact matches, which the caller compares."""
+    digests = {hashlib.md5(body.encode()).hexdigest() for body in bodies.values()}  # noqa: S324  (an index key, not a secret)
+    return Letter.objects.annotate(body_md5=MD5("body")).filter(
+        body_md5__in=digests, campaign=campaign, mep_id__in=bodies
+    )
+
+
+def _distinct_bodies(campaign: Campaign, bodies: Mapping[int, str], person: Any) -> dict[int, str]:
+    """Per MEP id, the letter text to store: as given, unless the campaign already holds the
+    same text to the same MEP. Name, city, phrases and ordering make that unlikely; two
+    namesakes from one city who leave the text as is would still collide, so such a letter is
+    signed with the address too. One query, through the `letter_body_md5` index."""
+    taken = set(_letters_with_bodies(campaign, bodies).values_list("mep_id", "body"))
+    signed = f"\n\n({person.first_name} {person.last_name}, {person.email})\n"
+    return {
+        mep_id: body.rstrip("\n") + signed if (mep_id, body) in taken else body
+        for mep_id, body in bodies.items()
+    }
 
 
 def _nothing_new(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import MD5
 
 from campaign.models import Campaign, Mep, Organisation, Petition
 
@@ -179,6 +180,10 @@ class Letter(models.Model):
             # The latest slots of one MEP, read backwards from the top: O(limit) per letter
             # however long the MEP's backlog.
             models.Index(fields=["campaign", "mep", "scheduled_for"], name="letter_pacing"),
+            # Whether a new letter's text is already in the table (advocacy.letters
+            # `_distinct_bodies`): an equality lookup per text instead of reading every letter
+            # to the same MEPs, which made writing letters slower the more there were.
+            models.Index(MD5("body"), name="letter_body_md5"),
         ]
 
     def __str__(self) -> str:

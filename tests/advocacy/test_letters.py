@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from advocacy.letters import (
@@ -15,6 +17,7 @@ from advocacy.letters import (
     LetterInvalidError,
     LetterLockedError,
     MepNotTargetedError,
+    _letters_with_bodies,
     letter_counts_by_mep,
     letter_preview,
     letter_request_confirm,
@@ -181,6 +184,33 @@ def test_letters_to_one_mep_from_different_supporters_are_never_identical(world)
         _write(world, email=f"s{i}@example.net", first_name="Sam", last_name="Same", city="")
     bodies = list(Letter.objects.filter(mep=world.anna).values_list("body", flat=True))
     assert len(bodies) == len(set(bodies)) == 12
+
+
+def test_the_same_edited_text_from_two_supporters_is_signed_the_second_time(world):
+    text = dict.fromkeys((1001, 1002, 1003), "Dear MEP,\n\nRelease the prisoners.\n")
+    first = _write(world, bodies=text)
+    with CaptureQueriesContext(connection) as to_one:
+        _write(world, email="cy@example.net", mep_ids=[1001], bodies=text)
+    with CaptureQueriesContext(connection) as to_three:
+        second = _write(world, email="bo@example.net", first_name="Bo", bodies=text)
+
+    # Checking the texts against the table is one query, however many MEPs.
+    assert len(to_three) == len(to_one)
+
+    assert {letter.body for letter in first.letters} == {text[1001]}
+    assert {letter.body for letter in second.letters} == {
+        "Dear MEP,\n\nRelease the prisoners.\n\n(Bo Supporter, bo@example.net)\n"
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_the_repeated_text_lookup_uses_the_md5_index(world):
+    bodies = {world.anna.pk: "Dear MEP,\n\nRelease the prisoners.\n"}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned
+        plan = _letters_with_bodies(world.campaign, bodies).explain()
+
+    assert "letter_body_md5" in plan
 
 
 def test_the_supporter_may_edit_a_letter_unless_it_is_locked(world):
