@@ -67,6 +67,7 @@ from campaign.templating import (
     template_render,
 )
 from config.errors import DomainError, NotFoundError
+from config.memo import memo
 
 CONFIRM_PURPOSE = "letter_confirm"
 CONSENT_VERSION = 1
@@ -190,8 +191,18 @@ class LetterTarget:
 def letter_targets_list(*, campaign: Campaign, country: str) -> list[LetterTarget]:
     """The MEPs of `country` the campaign targets (the union of its templates' rules), each
     with the template it gets, how it voted, and its roles on the bodies the rules name
-    (or its committees). Queries: a fixed handful, whatever the number of MEPs."""
+    (or its committees). Queries: a fixed handful, whatever the number of MEPs; and none
+    when this process worked it out less than PAGE_CACHE_SECONDS ago (config/memo.py):
+    every supporter of a country sees the same list, which costs ~15 ms of ORM work."""
     country = clean_country_code(country)
+    return memo.get_or_set(
+        f"targets:{campaign.pk}:{country}",
+        lambda: _letter_targets_load(campaign=campaign, country=country),
+        settings.PAGE_CACHE_SECONDS,
+    )
+
+
+def _letter_targets_load(*, campaign: Campaign, country: str) -> list[LetterTarget]:
     rules = _rules(campaign)
     meps = list(
         mep_list_with_details(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import MD5
 
 from campaign.models import Campaign, Mep, Organisation, Petition
@@ -183,7 +183,7 @@ class Letter(models.Model):
             # Whether a new letter's text is already in the table (advocacy.letters
             # `_distinct_bodies`): an equality lookup per text instead of reading every letter
             # to the same MEPs, which made writing letters slower the more there were.
-            models.Index(MD5("body"), name="letter_body_md5"),
+            models.Index(F("campaign"), F("mep"), MD5("body"), name="letter_body_md5"),
         ]
 
     def __str__(self) -> str:

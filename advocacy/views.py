@@ -10,7 +10,6 @@ import secrets
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.middleware.csrf import get_token
 from django.shortcuts import render
@@ -46,6 +45,7 @@ from advocacy.tokens import TokenExpiredError, TokenInvalidError
 from campaign.models import Campaign
 from campaign.selectors import CampaignNotFoundError, campaign_get_live, campaign_list_live
 from config.errors import DomainError
+from config.memo import memo
 from config.net import client_ip
 
 logger = logging.getLogger(__name__)
@@ -113,28 +113,26 @@ def _render_campaign(
 
 
 # A campaign page is the same for every visitor but for three values. Its cached copy
-# (CACHES["local"], PAGE_CACHE_SECONDS) holds this process's random placeholders for them,
+# (config/memo.py, PAGE_CACHE_SECONDS) holds this process's random placeholders for them,
 # which each request fills in, escaped, in one pass (so nothing filled in is scanned again).
 _SLOTS = {name: f"slot-{secrets.token_hex(16)}" for name in ("csrf", "action", "referrer")}
 _SLOT_PATTERN = re.compile("|".join(_SLOTS.values()))
 
 
 def _campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
-    local = caches["local"]
-    key = f"page:{slug}:{get_language()}"
-    seconds = settings.PAGE_CACHE_SECONDS
-    html: str | None = local.get(key) if seconds else None
+    key, seconds = f"page:{slug}:{get_language()}", settings.PAGE_CACHE_SECONDS
+    html: str | None = memo.get(key) if seconds else None
     if html is None:
         campaign = _campaign_or_404(request, slug)
         if isinstance(campaign, HttpResponse):
-            return campaign
+            return campaign  # not remembered: a 404 costs what it did
         form = _signature_form(campaign, initial={"referrer": _SLOTS["referrer"]})
         context = _campaign_context(
             campaign, form, form_action=_SLOTS["action"], csrf_token=_SLOTS["csrf"]
         )
         html = render_to_string("advocacy/campaign_detail.html", context, request)
         if seconds:
-            local.set(key, html, seconds)
+            memo.set(key, html, seconds)
     values = {
         _SLOTS["csrf"]: get_token(request),
         _SLOTS["action"]: escape(request.get_full_path()),

@@ -7,12 +7,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, cast
 
-from django.core.cache import caches
 from django.db import connections, router
 from django.db.models import Model, QuerySet
 
 from campaign.models import Call, Campaign, CampaignStatus, Organisation, Petition, Resolution
 from config.errors import NotFoundError
+from config.memo import memo
 
 
 class CampaignNotFoundError(NotFoundError):
@@ -38,12 +38,10 @@ def campaign_get_live(*, slug: str) -> Campaign:
 def petition_counter_get_live(*, slug: str, max_age: int = 0) -> tuple[int, int, int]:
     """(petition id, confirmed count, goal) of a live campaign's petition: one narrow query
     for the counters API, the most-polled URL of a viral campaign. With max_age, an answer
-    this process read up to that many seconds ago may be returned instead (CACHES["local"]).
+    this process read up to that many seconds ago may be returned instead (config/memo.py).
     Raises CampaignNotFoundError (404)."""
-    local = caches["local"]
-    key = f"counter:{slug}"
-    row: tuple[int, int, int] | None = local.get(key) if max_age else None
-    if row is None:
+
+    def load() -> tuple[int, int, int]:
         row = (
             Petition.objects.filter(campaign__slug=slug, campaign__status=CampaignStatus.LIVE)
             .values_list("pk", "confirmed_count", "goal")
@@ -51,9 +49,9 @@ def petition_counter_get_live(*, slug: str, max_age: int = 0) -> tuple[int, int,
         )
         if row is None:
             raise CampaignNotFoundError("No live campaign has this address.")
-        if max_age:
-            local.set(key, row, max_age)
-    return row
+        return row
+
+    return memo.get_or_set(f"counter:{slug}", load, max_age)
 
 
 Converter = tuple[Callable[..., Any], Any]

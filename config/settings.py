@@ -128,15 +128,10 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-# What every visitor of a viral campaign reads alike (its page, its public counter) is kept a
-# few seconds in each web process's memory: each process asks the database for it at most once
-# per PAGE_CACHE_SECONDS. An edit clears it at once in the process that saved it (see
-# campaign/signals.py); other processes show it within that many seconds. 0 switches it off.
-CACHES["local"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "resolute-local",
-    "OPTIONS": {"MAX_ENTRIES": 2000},
-}
+# What every visitor of a viral campaign reads alike (its page, the MEPs a letter can go to)
+# is kept this many seconds in each web process's memory (config/memo.py). An edit clears it at
+# once in the process that saved it (campaign/signals.py); other processes show it within that
+# many seconds. 0 switches it off.
 PAGE_CACHE_SECONDS = env_int("PAGE_CACHE_SECONDS", 5, minimum=0)
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -19,11 +19,11 @@ from tests.support.smtp import SmtpServer
 
 @pytest.fixture(autouse=True)
 def _local_page_cache_cleared() -> Iterator[None]:
-    """Each test starts with an empty per-process page cache (CACHES["local"]), as a fresh web
+    """Each test starts with an empty per-process memo (config/memo.py), as a fresh web
     process would."""
-    from django.core.cache import caches
+    from config.memo import memo
 
-    caches["local"].clear()
+    memo.clear()
     yield
 
 

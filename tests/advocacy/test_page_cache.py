@@ -1,4 +1,4 @@
-"""The per-process page cache (CACHES["local"]): a campaign page and its public counter are read
+"""The per-process page cache (config/memo.py): a campaign page and its public counter are read
 from the database at most once per PAGE_CACHE_SECONDS / COUNTERS_CACHE_SECONDS, while what
 differs per visitor (CSRF token, form action, referrer) is filled in per request, escaped."""
 
