@@ -903,8 +903,10 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
     request_id = letter_request_id_from_token(token=token)
     now = timezone.now()
     with transaction.atomic():
+        # Only the request's row: a bare FOR UPDATE would also lock the joined campaign,
+        # organisation and supporter rows, queueing every confirmation of a campaign.
         request = (
-            LetterRequest.objects.select_for_update()
+            LetterRequest.objects.select_for_update(of=("self",))
             .select_related("campaign__organisation", "supporter")
             .filter(pk=request_id)
             .first()

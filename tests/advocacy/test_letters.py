@@ -298,6 +298,17 @@ def test_confirming_twice_queues_nothing_more(world):
     assert OutboundEmail.objects.count() == count
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks")
+def test_confirming_locks_the_request_not_its_campaign_or_organisation(world):
+    result = _write(world)
+    with CaptureQueriesContext(connection) as queries:
+        _confirm(result.request.pk)
+
+    locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
+    request_lock = next(sql for sql in locks if 'FROM "advocacy_letterrequest"' in sql)
+    assert request_lock.endswith('FOR UPDATE OF "advocacy_letterrequest"')
+
+
 def test_an_expired_link_confirms_nothing(world, settings):
     result = _write(world)
     settings.LETTER_CONFIRM_MAX_AGE_DAYS = -1
