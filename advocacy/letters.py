@@ -21,7 +21,7 @@ from email.utils import formataddr
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import MD5
 from django.urls import reverse
@@ -677,9 +677,6 @@ def letter_request_create(
             wants_copy=wants_copy,
             channel=channel,
         )
-        bodies = _distinct_bodies(
-            campaign, {d.target.mep.pk: finals[d.target.mep.pk] for d in new_drafts}, person
-        )
         letters = [
             Letter(
                 request=request,
@@ -688,12 +685,12 @@ def letter_request_create(
                 mep=d.target.mep,
                 language=d.language,
                 subject=d.subject,
-                body=bodies[d.target.mep.pk],
+                body=finals[d.target.mep.pk],
                 status=LetterStatus.AWAITING_CONFIRMATION,
             )
             for d in new_drafts
         ]
-        Letter.objects.bulk_create(letters)
+        _letters_insert_distinct(campaign, letters, person)
         _confirmation_email_write(request=request, letters=letters)
     return LetterRequestResult(
         request=request,
@@ -705,25 +702,38 @@ def letter_request_create(
 
 
 def _letters_with_bodies(campaign: Campaign, bodies: Mapping[int, str]) -> QuerySet[Letter]:
-    """The campaign's letters whose text is one of these (as md5, to use `letter_body_md5`),
-    to any of these MEPs: a superset of the exact matches, which the caller compares."""
+    """The campaign's letters to these MEPs whose text is one of these (as md5, the key of
+    `letter_text_unique_per_mep`): a superset of the exact matches, which the caller compares."""
     digests = {hashlib.md5(body.encode()).hexdigest() for body in bodies.values()}  # noqa: S324  (an index key, not a secret)
-    return Letter.objects.annotate(body_md5=MD5("body")).filter(
-        body_md5__in=digests, campaign=campaign, mep_id__in=bodies
+    return (
+        Letter.objects.annotate(body_md5=MD5("body"))
+        .filter(campaign=campaign, mep_id__in=bodies, body_md5__in=digests)
+        .exclude(body="")  # the index's condition: without it PostgreSQL cannot use the index
     )
 
 
-def _distinct_bodies(campaign: Campaign, bodies: Mapping[int, str], person: Any) -> dict[int, str]:
-    """Per MEP id, the letter text to store: as given, unless the campaign already holds the
-    same text to the same MEP. Name, city, phrases and ordering make that unlikely; two
-    namesakes from one city who leave the text as is would still collide, so such a letter is
-    signed with the address too. One query, through the `letter_body_md5` index."""
-    taken = set(_letters_with_bodies(campaign, bodies).values_list("mep_id", "body"))
+def _letters_insert_distinct(campaign: Campaign, letters: list[Letter], person: Any) -> None:
+    """Insert the letters; one whose text the campaign already holds for that MEP is signed
+    with the supporter's address and inserted again. Name, city, phrases and ordering make a
+    repeat unlikely (two namesakes from one city who leave the text as is), so the database's
+    `letter_text_unique_per_mep` does the checking and only a repeat costs a lookup."""
+    try:
+        with transaction.atomic():  # a savepoint: a refused insert undoes only itself
+            Letter.objects.bulk_create(letters)
+        return
+    except IntegrityError:
+        pass
+    taken = set(
+        _letters_with_bodies(campaign, {x.mep_id: x.body for x in letters}).values_list(
+            "mep_id", "body"
+        )
+    )
     signed = f"\n\n({person.first_name} {person.last_name}, {person.email})\n"
-    return {
-        mep_id: body.rstrip("\n") + signed if (mep_id, body) in taken else body
-        for mep_id, body in bodies.items()
-    }
+    for letter in letters:
+        letter.pk = None
+        if (letter.mep_id, letter.body) in taken:
+            letter.body = letter.body.rstrip("\n") + signed
+    Letter.objects.bulk_create(letters)
 
 
 def _nothing_new(

@@ -173,17 +173,23 @@ class Letter(models.Model):
             # One letter per supporter per MEP per campaign: writing again changes nothing.
             models.UniqueConstraint(
                 fields=["campaign", "supporter", "mep"], name="letter_unique_per_mep"
-            )
+            ),
+            # No two letters to one MEP alike (advocacy.letters.letter_request_create): the
+            # database refuses a repeated text, so writing letters costs no lookup however
+            # many letters a campaign holds. Erased letters (empty text) are exempt.
+            models.UniqueConstraint(
+                F("campaign"),
+                F("mep"),
+                MD5("body"),
+                condition=~Q(body=""),
+                name="letter_text_unique_per_mep",
+            ),
         ]
         indexes = [
             models.Index(fields=["campaign", "mep", "status"]),
             # The latest slots of one MEP, read backwards from the top: O(limit) per letter
             # however long the MEP's backlog.
             models.Index(fields=["campaign", "mep", "scheduled_for"], name="letter_pacing"),
-            # Whether a new letter's text is already in the table (advocacy.letters
-            # `_distinct_bodies`): an equality lookup per text instead of reading every letter
-            # to the same MEPs, which made writing letters slower the more there were.
-            models.Index(F("campaign"), F("mep"), MD5("body"), name="letter_body_md5"),
         ]
 
     def __str__(self) -> str:
