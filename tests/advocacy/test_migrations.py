@@ -2,42 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 
-@pytest.mark.django_db(transaction=True)
-def test_letters_queued_before_0003_get_their_outbox_slot():
+@contextmanager
+def _before(migration: str) -> Iterator[Callable[..., Any]]:
+    """Migrate advocacy back to `migration`, yield a writer of letters (one new supporter
+    each, to one MEP of one letter campaign) through that state's models, then migrate
+    forward to the latest state."""
     executor = MigrationExecutor(connection)
-    before = [("advocacy", "0002_webhooks")]
-    executor.migrate(before)
+    state = [("advocacy", migration)]
+    executor.migrate(state)
     try:
-        apps = executor.loader.project_state(before).apps
+        apps = executor.loader.project_state(state).apps
         from tests.factories import LetterTemplateFactory, MepFactory, SupporterFactory
 
         template = LetterTemplateFactory()
-        campaign_id = template.campaign_id
-        supporter = SupporterFactory(organisation=template.campaign.organisation)
         mep = MepFactory()
-        Letter = apps.get_model("advocacy", "Letter")
-        LetterRequest = apps.get_model("advocacy", "LetterRequest")
-        Consent = apps.get_model("advocacy", "Consent")
-        OutboundEmail = apps.get_model("advocacy", "OutboundEmail")
-        slot = timezone.now().replace(microsecond=0) + timezone.timedelta(hours=3)
-        consent = Consent.objects.create(
-            supporter_id=supporter.pk,
-            purpose="letter",
-            text="I agree.",
-            version=1,
-            given_at=timezone.now(),
-            channel="api",
-        )
-        request = LetterRequest.objects.create(
-            campaign_id=campaign_id, supporter_id=supporter.pk, consent=consent, channel="api"
-        )
-        email = OutboundEmail.objects.create(
+
+        def letter(**fields: Any) -> Any:
+            supporter = SupporterFactory(organisation=template.campaign.organisation)
+            consent = apps.get_model("advocacy", "Consent").objects.create(
+                supporter_id=supporter.pk,
+                purpose="letter",
+                text="I agree.",
+                version=1,
+                given_at=timezone.now(),
+                channel="api",
+            )
+            request = apps.get_model("advocacy", "LetterRequest").objects.create(
+                campaign_id=template.campaign_id,
+                supporter_id=supporter.pk,
+                consent=consent,
+                channel="api",
+            )
+            values = {"subject": "s", "body": "b", "status": "queued", **fields}
+            return apps.get_model("advocacy", "Letter").objects.create(
+                request=request,
+                campaign_id=template.campaign_id,
+                supporter_id=supporter.pk,
+                mep_id=mep.pk,
+                **values,
+            )
+
+        letter.apps = apps  # type: ignore[attr-defined]
+        yield letter
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest state
+
+
+@pytest.mark.django_db(transaction=True)
+def test_letters_queued_before_0003_get_their_outbox_slot():
+    slot = timezone.now().replace(microsecond=0) + timezone.timedelta(hours=3)
+    with _before("0002_webhooks") as letter:
+        email = letter.apps.get_model("advocacy", "OutboundEmail").objects.create(
             kind="letter",
             recipient="mep@example.eu",
             sender="a@example.org",
@@ -46,74 +72,23 @@ def test_letters_queued_before_0003_get_their_outbox_slot():
             message_id="<migration-test@example.org>",
             not_before=slot,
         )
-        queued = Letter.objects.create(
-            request=request,
-            campaign_id=campaign_id,
-            supporter_id=supporter.pk,
-            mep_id=mep.pk,
-            subject="s",
-            body="b",
-            status="queued",
-            outbound_email=email,
-        )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest state
+        queued = letter(outbound_email=email)
 
-    from advocacy.models import Letter as CurrentLetter
+    from advocacy.models import Letter
 
-    assert CurrentLetter.objects.get(pk=queued.pk).scheduled_for == slot
+    assert Letter.objects.get(pk=queued.pk).scheduled_for == slot
 
 
 @pytest.mark.django_db(transaction=True)
 def test_twin_letters_from_before_0004_are_made_distinct_and_erased_ones_left_alone():
-    executor = MigrationExecutor(connection)
-    before = [("advocacy", "0003_letter_pacing_slot")]
-    executor.migrate(before)
-    try:
-        apps = executor.loader.project_state(before).apps
-        from tests.factories import LetterTemplateFactory, MepFactory, SupporterFactory
+    with _before("0003_letter_pacing_slot") as letter:
+        twins = [letter(body="Dear MEP,\n\nAct.\n").pk for _ in range(3)]
+        erased = [letter(body="").pk for _ in range(2)]
 
-        template = LetterTemplateFactory()
-        campaign_id = template.campaign_id
-        mep = MepFactory()
-        Letter = apps.get_model("advocacy", "Letter")
-        LetterRequest = apps.get_model("advocacy", "LetterRequest")
-        Consent = apps.get_model("advocacy", "Consent")
+    from advocacy.models import Letter
 
-        def letter(body: str) -> int:
-            supporter = SupporterFactory(organisation=template.campaign.organisation)
-            consent = Consent.objects.create(
-                supporter_id=supporter.pk,
-                purpose="letter",
-                text="I agree.",
-                version=1,
-                given_at=timezone.now(),
-                channel="api",
-            )
-            request = LetterRequest.objects.create(
-                campaign_id=campaign_id, supporter_id=supporter.pk, consent=consent, channel="api"
-            )
-            return Letter.objects.create(
-                request=request,
-                campaign_id=campaign_id,
-                supporter_id=supporter.pk,
-                mep_id=mep.pk,
-                subject="s",
-                body=body,
-                status="queued",
-            ).pk
-
-        twins = [letter("Dear MEP,\n\nAct.\n") for _ in range(3)]
-        erased = [letter("") for _ in range(2)]
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.migrate(executor.loader.graph.leaf_nodes())  # back to the latest state
-
-    from advocacy.models import Letter as CurrentLetter
-
-    bodies = dict(CurrentLetter.objects.filter(pk__in=twins).values_list("pk", "body"))
+    bodies = dict(Letter.objects.filter(pk__in=twins).values_list("pk", "body"))
     assert bodies[twins[0]] == "Dear MEP,\n\nAct.\n"
     assert len(set(bodies.values())) == 3
     assert bodies[twins[2]] == f"Dear MEP,\n\nAct.\n\n(letter {twins[2]})\n"
-    assert set(CurrentLetter.objects.filter(pk__in=erased).values_list("body", flat=True)) == {""}
+    assert set(Letter.objects.filter(pk__in=erased).values_list("body", flat=True)) == {""}
