@@ -79,3 +79,25 @@ def test_cpu_per_unit_leaves_out_the_load_generator():
 def test_the_table_lines_up_its_columns():
     text = format_table([["a", "bb"], ["ccc", "d"]])
     assert text.splitlines() == ["a    bb", "---  --", "ccc  d"]
+
+
+def test_the_export_driver_reports_its_own_peak_memory_not_its_parents():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ballast = bytearray(300 * 1024 * 1024)  # the parent's peak: ~300 MB more than the child's
+    ballast[::4096] = b"\x01" * len(ballast[::4096])
+    child = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from bench.scenarios.export_driver import peak_rss_mb; print(peak_rss_mb())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    del ballast
+    assert 1 < float(child.stdout) < 200
