@@ -43,7 +43,12 @@ from advocacy.supporters import (
 )
 from advocacy.tokens import TokenExpiredError, TokenInvalidError
 from campaign.models import Campaign
-from campaign.selectors import CampaignNotFoundError, campaign_get_live, campaign_list_live
+from campaign.selectors import (
+    CampaignNotFoundError,
+    campaign_get_live,
+    campaign_list_live,
+    petition_counter_get_live,
+)
 from config.errors import DomainError
 from config.memo import memo
 from config.net import client_ip
@@ -64,16 +69,20 @@ def _message(
     return render(request, template, context, status=status)
 
 
+def _campaign_not_found(request: HttpRequest) -> HttpResponse:
+    return _message(
+        request,
+        status=404,
+        title="Campaign not found",
+        message="This campaign does not exist or is no longer open.",
+    )
+
+
 def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign | HttpResponse:
     try:
         return campaign_get_live(slug=slug)
     except CampaignNotFoundError:
-        return _message(
-            request,
-            status=404,
-            title="Campaign not found",
-            message="This campaign does not exist or is no longer open.",
-        )
+        return _campaign_not_found(request)
 
 
 # --- Campaigns and signing ------------------------------------------------------------------
@@ -112,23 +121,35 @@ def _render_campaign(
     return render(request, "advocacy/campaign_detail.html", context, status=status)
 
 
-# A campaign page is the same for every visitor but for three values. Its cached copy
+# A campaign page is the same for every visitor but for four parts. Its cached copy
 # (config/memo.py, PAGE_CACHE_SECONDS) holds this process's random placeholders for them,
 # which each request fills in, escaped, in one pass (so nothing filled in is scanned again).
-_SLOTS = {name: f"slot-{secrets.token_hex(16)}" for name in ("csrf", "action", "referrer")}
+_SLOTS = {
+    name: f"slot-{secrets.token_hex(16)}" for name in ("csrf", "action", "referrer", "counter")
+}
 _SLOT_PATTERN = re.compile("|".join(_SLOTS.values()))
 
 
 def _campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
+    # The counter is read fresh: a supporter back from confirming sees their signature, and a
+    # campaign closed a moment ago is a 404 at once. One indexed row, not the whole campaign.
+    try:
+        _, confirmed, goal = petition_counter_get_live(slug=slug)
+    except CampaignNotFoundError:
+        return _campaign_not_found(request)
     key, seconds = f"page:{slug}:{get_language()}", settings.PAGE_CACHE_SECONDS
     html: str | None = memo.get(key) if seconds else None
     if html is None:
         campaign = _campaign_or_404(request, slug)
         if isinstance(campaign, HttpResponse):
-            return campaign  # not remembered: a 404 costs what it did
+            return campaign  # closed since the counter was read
         form = _signature_form(campaign, initial={"referrer": _SLOTS["referrer"]})
         context = _campaign_context(
-            campaign, form, form_action=_SLOTS["action"], csrf_token=_SLOTS["csrf"]
+            campaign,
+            form,
+            form_action=_SLOTS["action"],
+            csrf_token=_SLOTS["csrf"],
+            counter_slot=_SLOTS["counter"],
         )
         html = render_to_string("advocacy/campaign_detail.html", context, request)
         if seconds:
@@ -137,6 +158,9 @@ def _campaign_page(request: HttpRequest, slug: str) -> HttpResponse:
         _SLOTS["csrf"]: get_token(request),
         _SLOTS["action"]: escape(request.get_full_path()),
         _SLOTS["referrer"]: escape(request.headers.get("referer", "")[:500]),
+        _SLOTS["counter"]: render_to_string(
+            "advocacy/_counter.html", {"petition": {"confirmed_count": confirmed, "goal": goal}}
+        ),
     }
     return HttpResponse(_SLOT_PATTERN.sub(lambda match: values[match.group(0)], html))
 
