@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -17,7 +17,6 @@ from advocacy.letters import (
     LetterInvalidError,
     LetterLockedError,
     MepNotTargetedError,
-    _letters_with_bodies,
     letter_counts_by_mep,
     letter_preview,
     letter_request_confirm,
@@ -203,14 +202,33 @@ def test_the_same_edited_text_from_two_supporters_is_signed_the_second_time(worl
     }
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
-def test_the_repeated_text_lookup_uses_the_md5_index(world):
-    bodies = {world.anna.pk: "Dear MEP,\n\nRelease the prisoners.\n"}
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny table would be scanned
-        plan = _letters_with_bodies(world.campaign, bodies).explain()
+def test_fresh_texts_are_written_without_looking_up_the_letters_already_there(world):
+    _write(world)
+    with CaptureQueriesContext(connection) as queries:
+        _write(world, email="bo@example.net", first_name="Bo")
 
-    assert "letter_text_unique_per_mep" in plan
+    lookups = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("SELECT") and '"advocacy_letter"."body"' in q["sql"]
+    ]
+    assert lookups == []
+
+
+def test_the_database_refuses_a_second_identical_text_to_one_mep_but_not_erased_ones(world):
+    [letter, *_] = _write(world).letters
+    twin = {
+        "campaign": letter.campaign,
+        "mep": letter.mep,
+        "request": letter.request,
+        "subject": letter.subject,
+    }
+    other = _write(world, email="bo@example.net", mep_ids=[1002]).request.supporter
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Letter.objects.create(supporter=other, body=letter.body, **twin)
+    Letter.objects.filter(pk=letter.pk).update(body="")  # erased
+    Letter.objects.create(supporter=other, body="", **twin)
 
 
 def test_the_supporter_may_edit_a_letter_unless_it_is_locked(world):
