@@ -1,0 +1,90 @@
+"""The PostgreSQL backend's health check: no round trip on a quiet connection, and a connection
+the server dropped is replaced before the request uses it, as with Django's own check."""
+
+from __future__ import annotations
+
+import select
+import time
+from collections.abc import Iterator
+
+import pytest
+from django.db import connection, connections
+
+from config.postgresql.base import DatabaseWrapper
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL backend"),
+]
+
+
+@pytest.fixture
+def wrapper() -> Iterator[DatabaseWrapper]:
+    """A second connection to the test database, outside the test's transaction, used as a
+    persistent connection is between two requests."""
+    other = connections.create_connection("default")
+    assert isinstance(other, DatabaseWrapper)
+    other.settings_dict = {**other.settings_dict, "CONN_HEALTH_CHECKS": True, "CONN_MAX_AGE": 60}
+    other.ensure_connection()
+    yield other
+    other.close()
+
+
+class _Spy:
+    """Counts Django's round-trip health checks on one wrapper."""
+
+    def __init__(self, wrapper: DatabaseWrapper) -> None:
+        self.calls = 0
+        self._real = wrapper.is_usable
+        wrapper.is_usable = self  # type: ignore[method-assign]
+
+    def __call__(self) -> bool:
+        self.calls += 1
+        return self._real()
+
+
+def _next_request(wrapper: DatabaseWrapper) -> int:
+    """What the end of one request and the first query of the next do; the backend's pid."""
+    wrapper.close_if_unusable_or_obsolete()
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_the_settings_use_this_backend():
+    assert connection.settings_dict["ENGINE"] == "config.postgresql"
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_quiet_connection_is_reused_without_a_round_trip(wrapper):
+    spy = _Spy(wrapper)
+    first = _next_request(wrapper)
+    assert [_next_request(wrapper) for _ in range(3)] == [first] * 3
+    assert spy.calls == 0
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_it_is_used(wrapper):
+    spy = _Spy(wrapper)
+    dropped = _next_request(wrapper)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [dropped])
+        assert cursor.fetchone()[0] is True
+    # The server's goodbye reaches the socket asynchronously.
+    poller = select.poll()
+    poller.register(wrapper.connection.fileno(), select.POLLIN)
+    deadline = time.monotonic() + 10
+    while not poller.poll(50) and time.monotonic() < deadline:
+        pass
+
+    replacement = _next_request(wrapper)  # no error: the check caught it first
+
+    assert replacement != dropped
+    assert spy.calls == 1
+
+
+def test_a_closed_connection_is_not_polled(wrapper):
+    wrapper.connection.close()
+    spy = _Spy(wrapper)
+    assert wrapper._socket_quiet() is False
+    _next_request(wrapper)
+    assert spy.calls == 1
