@@ -122,6 +122,9 @@ def test_the_count_and_whether_the_campaign_is_open_are_read_fresh(petition):
 
     html = Client().get(_page(petition)).content.decode()
     assert 'id="signature-count">1</strong> person has signed. Our goal: 50.' in html
+    Petition.objects.filter(pk=petition.pk).update(confirmed_count=2)
+    html = Client().get(_page(petition)).content.decode()
+    assert 'id="signature-count">2</strong> people have signed. Our goal: 50.' in html
 
     type(petition.campaign).objects.filter(pk=petition.campaign.pk).update(
         status=CampaignStatus.CLOSED
