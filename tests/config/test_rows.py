@@ -1,0 +1,81 @@
+"""config.rows.rows_insert writes what bulk_create writes, without compiling a query."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from advocacy.models import OutboundEmail
+from advocacy.outbox import outbound_email_build
+from config.rows import rows_insert
+from tests.factories import OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+# What differs between two rows built alike: their keys and their own ids and clocks.
+_OWN = {"id", "message_id", "created_at"}
+
+
+def _build(organisation, subject="Please confirm", **extra):
+    return outbound_email_build(
+        kind="signature_confirmation",
+        recipient="ana@example.org",
+        sender="Campaigners <campaigns@example.org>",
+        subject=subject,
+        body_text="Dear Ana,\n\nplease confirm: https://example.org/confirm/abc/\n",
+        headers={"List-Unsubscribe": "<https://example.org/u/1/>"},
+        organisation=organisation,
+        **extra,
+    )
+
+
+def _stored(pk):
+    row = OutboundEmail.objects.filter(pk=pk).values().get()
+    return {key: value for key, value in row.items() if key not in _OWN}
+
+
+def test_the_row_is_the_one_bulk_create_writes():
+    organisation = OrganisationFactory()
+    due = timezone.now()
+    ours = _build(organisation, not_before=due)
+    theirs = _build(organisation, not_before=due)
+
+    rows_insert([ours])
+    OutboundEmail.objects.bulk_create([theirs])
+
+    assert ours.pk is not None and not ours._state.adding and ours._state.db == "default"
+    assert _stored(ours.pk) == _stored(theirs.pk)
+    stored = OutboundEmail.objects.get(pk=ours.pk)
+    assert stored.message_id == ours.message_id
+    assert abs(stored.created_at - timezone.now()) < timedelta(minutes=1)  # auto_now_add
+    assert stored.created_at == ours.created_at
+    # JSON is stored as JSON, not as a string holding JSON.
+    assert OutboundEmail.objects.filter(pk=ours.pk, headers__has_key="List-Unsubscribe").exists()
+
+
+def test_many_rows_are_one_statement_and_each_gets_its_own_key():
+    organisation = OrganisationFactory()
+    emails = [_build(organisation, subject=f"Mail {n}") for n in range(5)]
+
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(emails)
+
+    assert len(queries) == (1 if connection.vendor == "postgresql" else len(queries))
+    assert len({email.pk for email in emails}) == 5
+    for n, email in enumerate(emails):
+        assert OutboundEmail.objects.get(pk=email.pk).subject == f"Mail {n}"
+
+
+def test_a_row_with_its_own_key_and_nothing_at_all_are_left_to_the_orm():
+    organisation = OrganisationFactory()
+    email = _build(organisation)
+    email.pk = 987_654
+
+    rows_insert([email])
+
+    assert OutboundEmail.objects.get(pk=987_654).subject == "Please confirm"
+    assert rows_insert([]) == []
