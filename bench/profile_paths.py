@@ -1,6 +1,8 @@
 """Time (and optionally profile) the hot paths in-process, without HTTP or a load generator.
 
-    .venv/bin/python -m bench.profile_paths [--profile] [--n 500] [sign|page|counters|mail ...]
+    .venv/bin/python -m bench.profile_paths [--profile] [--dump DIR] [--n 500] [sign|page|...]
+
+--dump writes each path's raw profile to DIR/<path>.prof, for pstats or snakeviz.
 
 Uses its own database (`resolute_profile`, dropped and re-created) with production settings
 (DEBUG=false) and the Django test client, so the figure is what one gunicorn worker spends
@@ -60,7 +62,7 @@ def _prepare() -> None:
         subprocess.run([*manage, *args], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
 
 
-def _time(label: str, n: int, fn, profile: bool) -> None:  # type: ignore[no-untyped-def]
+def _time(label: str, n: int, fn, profile: bool, dump: Path | None) -> None:  # type: ignore[no-untyped-def]
     for i in range(min(20, n)):  # warm caches, connections, imports
         fn(-1 - i)
     # CPU time, not wall: waits on PostgreSQL and Redis are not what this process can shrink.
@@ -77,6 +79,9 @@ def _time(label: str, n: int, fn, profile: bool) -> None:  # type: ignore[no-unt
     cpu_ms = (time.process_time() - cpu) / n * 1000
     print(f"{label:10} {wall:7.2f} ms wall, {cpu_ms:7.2f} ms CPU per call (n={n})", flush=True)
     if profiler:
+        if dump:
+            dump.mkdir(parents=True, exist_ok=True)
+            profiler.dump_stats(dump / f"{label}.prof")
         stats = pstats.Stats(profiler)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(25)
@@ -87,6 +92,7 @@ def main() -> None:
     parser.add_argument("paths", nargs="*", default=["sign", "page", "counters", "mail"])
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--dump", type=Path, help="with --profile: write DIR/<path>.prof")
     args = parser.parse_args()
     _environment()
     _prepare()
@@ -135,7 +141,7 @@ def main() -> None:
 
     for name in args.paths:
         fn = {"sign": sign, "page": page, "counters": counters, "mail": mail}[name]
-        _time(name, args.n, fn, args.profile)
+        _time(name, args.n, fn, args.profile, args.dump)
 
 
 if __name__ == "__main__":
