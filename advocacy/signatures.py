@@ -6,9 +6,12 @@ then does it count (Petition.confirmed_count, maintained here with F()).
 
 from __future__ import annotations
 
+import collections
 import functools
 import json
 import logging
+import os
+import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -18,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Field, Model
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,11 +31,12 @@ from advocacy.models import (
     Consent,
     ConsentPurpose,
     EmailKind,
+    OutboundEmail,
     Signature,
     SignatureStatus,
     Supporter,
 )
-from advocacy.outbox import outbound_email_create
+from advocacy.outbox import outbound_email_build, outbound_emails_save, publish_send
 from advocacy.supporters import (
     PersonFields,
     consent_record,
@@ -43,6 +47,7 @@ from advocacy.supporters import (
 from advocacy.tokens import token_make, token_read
 from campaign.models import CampaignStatus, Petition
 from config.errors import DomainError
+from config.rows import insert_fields, insert_values
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +88,8 @@ def confirmation_url(*, signature_id: int) -> str:
     return absolute_url(reverse("advocacy:signature-confirm", kwargs={"token": token}))
 
 
-def _confirmation_email_write(*, signature: Signature, supporter: Supporter) -> None:
-    """Queue the confirmation mail in the caller's transaction."""
+def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> OutboundEmail:
+    """The confirmation mail's outbox row, not saved."""
     petition = signature.petition
     campaign = petition.campaign
     organisation = campaign.organisation
@@ -103,7 +108,7 @@ def _confirmation_email_write(*, signature: Signature, supporter: Supporter) -> 
         "--\n"
         f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
     )
-    outbound_email_create(
+    return outbound_email_build(
         kind=EmailKind.SIGNATURE_CONFIRMATION,
         recipient=supporter.email,
         sender=formataddr((organisation.name, organisation.sending_address)),
@@ -113,6 +118,11 @@ def _confirmation_email_write(*, signature: Signature, supporter: Supporter) -> 
         organisation=organisation,
         campaign=campaign,
     )
+
+
+def _confirmation_email_write(*, signature: Signature, supporter: Supporter) -> None:
+    """Queue the confirmation mail in the caller's transaction."""
+    outbound_emails_save([_confirmation_email_build(signature=signature, supporter=supporter)])
 
 
 def _resend_if_due(*, signature: Signature) -> bool:
@@ -167,16 +177,23 @@ def signature_create(
         postcode=postcode,
     )
     email_disposable_check(email=fields.email)
-    with transaction.atomic():
+    if not wants_organisation_news:
+        # The common case, a new address without the news opt-in, is one statement, and with
+        # autocommit its own transaction: no BEGIN and COMMIT round trips.
         first = _first_signature_insert(
             petition=petition, fields=fields, channel=channel, source=source or {}
         )
         if first is not None:
-            supporter, signature = first
-            if wants_organisation_news:
+            return SignResult(first[1], True, True)
+    with transaction.atomic():
+        if wants_organisation_news:
+            first = _first_signature_insert(
+                petition=petition, fields=fields, channel=channel, source=source or {}
+            )
+            if first is not None:
+                supporter, signature = first
                 _organisation_news_opt_in(supporter=supporter, channel=channel, source=source or {})
-            _confirmation_email_write(signature=signature, supporter=supporter)
-            return SignResult(signature, True, True)
+                return SignResult(signature, True, True)
         supporter, new_supporter = supporter_get_or_create(
             organisation=campaign.organisation,
             email=fields.email,
@@ -214,11 +231,13 @@ def signature_create(
     return SignResult(signature, True, True)
 
 
-# A person this organisation has never seen before: supporter, consent and signature in one
-# statement (one round trip, no ORM compilation: the cost of signing on a viral day is mostly
-# the first signatures of new people). ON CONFLICT DO NOTHING leaves the existing-supporter
-# case, and a concurrent first signature with the same address, to the general path: the
-# statement then inserts nothing at all.
+# A person this organisation has never seen before: supporter, consent, signature and the
+# confirmation mail's outbox row in one statement (one round trip, no ORM compilation: the
+# cost of signing on a viral day is mostly the first signatures of new people). The supporter
+# and signature keys are taken from their sequences beforehand (`_keys_take`), because the
+# mail's links are signed with them. ON CONFLICT DO NOTHING leaves the existing-supporter case,
+# and a concurrent first signature with the same address, to the general path: the statement
+# then inserts nothing at all.
 _FIRST_SIGNATURE_SQL = """
 WITH sup AS (
     INSERT INTO {supporter} ({supporter_columns})
@@ -229,17 +248,25 @@ WITH sup AS (
     INSERT INTO {consent} ({consent_columns})
     SELECT {consent_values} FROM sup
     RETURNING id, supporter_id
+), sig AS (
+    INSERT INTO {signature} ({signature_columns})
+    SELECT {signature_values} FROM con
+    RETURNING id, consent_id
+), mail AS (
+    INSERT INTO {outbox} ({outbox_columns})
+    SELECT {outbox_values} FROM sig
+    RETURNING id
 )
-INSERT INTO {signature} ({signature_columns})
-SELECT {signature_values} FROM con
-RETURNING id, supporter_id, consent_id
+SELECT sig.consent_id, mail.id FROM sig, mail
 """
 
 # Column → SQL expression (parameters by name; `sup.id`, `con.id` from the CTEs above). Every
 # concrete column of each model must be listed: `_first_signature_sql` refuses to build the
-# statement otherwise, so a new field cannot be silently left to a database default.
+# statement otherwise, so a new field cannot be silently left to a database default. The
+# outbox row's columns come from the model itself (config.rows), its values from the ORM.
 _FIRST_SIGNATURE_VALUES: dict[type[Model], dict[str, str]] = {
     Supporter: {
+        "id": "%(supporter_id)s",
         "organisation_id": "%(organisation_id)s",
         "email": "%(email)s",
         "first_name": "%(first_name)s",
@@ -263,6 +290,7 @@ _FIRST_SIGNATURE_VALUES: dict[type[Model], dict[str, str]] = {
         "withdrawn_at": "NULL",
     },
     Signature: {
+        "id": "%(signature_id)s",
         "petition_id": "%(petition_id)s",
         "supporter_id": "con.supporter_id",
         "status": "%(status)s",
@@ -276,12 +304,23 @@ _FIRST_SIGNATURE_VALUES: dict[type[Model], dict[str, str]] = {
 }
 
 
+def _outbox_fields() -> list[Field[Any, Any]]:
+    fields = insert_fields(OutboundEmail)
+    if fields is None:
+        raise ImproperlyConfigured("OutboundEmail can no longer be inserted by config.rows.")
+    return fields
+
+
 @functools.cache
 def _first_signature_sql() -> str:
     parts: dict[str, str] = {}
     for model, name in ((Supporter, "supporter"), (Consent, "consent"), (Signature, "signature")):
         values = _FIRST_SIGNATURE_VALUES[model]
-        columns = {str(f.column) for f in model._meta.concrete_fields if not f.primary_key}
+        columns = {
+            str(f.column)
+            for f in model._meta.concrete_fields
+            if not f.primary_key or "id" in values  # a key given here, or the sequence's
+        }
         if columns != set(values):
             raise ImproperlyConfigured(
                 f"_FIRST_SIGNATURE_VALUES for {model.__name__} is out of date with the model: "
@@ -290,20 +329,73 @@ def _first_signature_sql() -> str:
         parts[name] = model._meta.db_table
         parts[f"{name}_columns"] = ", ".join(f'"{column}"' for column in values)
         parts[f"{name}_values"] = ", ".join(values.values())
+    outbox = _outbox_fields()
+    parts["outbox"] = OutboundEmail._meta.db_table
+    parts["outbox_columns"] = ", ".join(f'"{field.column}"' for field in outbox)
+    parts["outbox_values"] = ", ".join(f"%(outbox_{n})s" for n in range(len(outbox)))
     return _FIRST_SIGNATURE_SQL.format(**parts)
+
+
+# Keys for first signatures, taken from the supporter and signature sequences a block at a
+# time, so that taking them costs a round trip per block, not per signature. Unused keys of a
+# process that exits are gaps, as after any rolled-back insert.
+_KEY_BLOCK = 16
+_keys: collections.deque[tuple[int, int]] = collections.deque()
+_keys_owner = 0  # the process the keys were taken for: a forked child takes its own
+_keys_lock = threading.Lock()
+
+
+def _keys_take() -> tuple[int, int]:
+    """(supporter key, signature key), unused by anyone else."""
+    global _keys_owner
+    with _keys_lock:
+        if _keys_owner != os.getpid():
+            _keys.clear()
+            _keys_owner = os.getpid()
+        if not _keys:
+            sequences = [
+                f"nextval(pg_get_serial_sequence('{model._meta.db_table}', "
+                f"'{model._meta.pk.column}'))"
+                for model in (Supporter, Signature)
+            ]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT {', '.join(sequences)} FROM generate_series(1, %s)",  # noqa: S608
+                    [_KEY_BLOCK],
+                )
+                _keys.extend(cursor.fetchall())
+        return _keys.popleft()
 
 
 def _first_signature_insert(
     *, petition: Petition, fields: PersonFields, channel: str, source: Mapping[str, Any]
 ) -> tuple[Supporter, Signature] | None:
-    """Insert supporter, consent and pending signature for an address the organisation does
-    not know yet; None (and nothing written) when it does. Runs in the caller's transaction."""
+    """Insert supporter, consent, pending signature and the confirmation mail for an address
+    the organisation does not know yet; None (and nothing written) when it does. One
+    statement: atomic on its own, or part of the caller's transaction if there is one."""
     if connection.vendor != "postgresql":
         return None  # data-modifying CTEs are PostgreSQL's; elsewhere the general path runs
     campaign = petition.campaign
     now = timezone.now()
+    supporter_id, signature_id = _keys_take()
+    supporter = Supporter(
+        id=supporter_id, organisation=campaign.organisation, created_at=now, **asdict(fields)
+    )
+    signature = Signature(
+        id=signature_id,
+        petition=petition,
+        supporter=supporter,
+        status=SignatureStatus.PENDING,
+        country=fields.country,
+        channel=channel,
+        created_at=now,
+        confirmation_sent_at=now,
+    )
+    mail = _confirmation_email_build(signature=signature, supporter=supporter)
     params: dict[str, Any] = {
         **asdict(fields),
+        "supporter_id": supporter_id,
+        "signature_id": signature_id,
         "organisation_id": campaign.organisation_id,
         "now": now,
         "purpose": ConsentPurpose.SIGNATURE.value,
@@ -314,29 +406,19 @@ def _first_signature_insert(
         "petition_id": petition.pk,
         "status": SignatureStatus.PENDING.value,
     }
+    for n, value in enumerate(insert_values(mail, _outbox_fields(), connection)):
+        params[f"outbox_{n}"] = value
     with connection.cursor() as cursor:
         cursor.execute(_first_signature_sql(), params)
         row = cursor.fetchone()
     if row is None:
         return None
-    signature_id, supporter_id, consent_id = row
-    supporter = Supporter(
-        id=supporter_id, organisation=campaign.organisation, created_at=now, **asdict(fields)
-    )
-    signature = Signature(
-        id=signature_id,
-        petition=petition,
-        supporter=supporter,
-        status=SignatureStatus.PENDING,
-        consent_id=consent_id,
-        country=fields.country,
-        channel=channel,
-        created_at=now,
-        confirmation_sent_at=now,
-    )
-    for instance in (supporter, signature):
+    signature.consent_id, mail.pk = row
+    for instance in (supporter, signature, mail):
         instance._state.adding = False
         instance._state.db = connection.alias
+    if settings.OUTBOX_PUBLISH_ON_COMMIT:
+        transaction.on_commit(lambda: publish_send([mail.pk]))
     return supporter, signature
 
 

@@ -22,19 +22,23 @@ from django.db.models import Field, Model
 
 
 @functools.cache
-def _insert_parts(model: type[Model]) -> tuple[list[Field[Any, Any]], str, str, str] | None:
-    """(fields, INSERT head, one row's placeholders, RETURNING clause), or None when the model
-    needs the ORM's general path."""
+def insert_fields(model: type[Model]) -> list[Field[Any, Any]] | None:
+    """The fields an INSERT of `model` writes (all concrete ones but the key), or None when the
+    model needs the ORM's general path (database defaults, multi-table inheritance)."""
     meta = model._meta
     if meta.parents or meta.pk is None:
         return None
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     if any(field.has_db_default() for field in fields):
         return None
-    columns = ", ".join(f'"{field.column}"' for field in fields)
-    head = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES '  # noqa: S608 (identifiers from the model)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return fields, head, row, f' RETURNING "{meta.pk.column}"'
+    return fields
+
+
+def insert_values(obj: Model, fields: Sequence[Field[Any, Any]], connection: Any) -> list[Any]:
+    """`obj`'s values for `fields`, as the ORM's INSERT sends them (`pre_save`, then
+    `get_db_prep_save`: defaults, `auto_now_add`, JSON, foreign keys)."""
+    obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
+    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
 
 
 def rows_insert[M: Model](objs: Sequence[M]) -> Sequence[M]:
@@ -45,23 +49,26 @@ def rows_insert[M: Model](objs: Sequence[M]) -> Sequence[M]:
     model = type(objs[0])
     using = router.db_for_write(model)
     connection = connections[using]
-    parts = _insert_parts(model)
+    fields = insert_fields(model)
     if (
-        parts is None
+        fields is None
         or connection.vendor != "postgresql"
         or any(type(obj) is not model or obj.pk is not None for obj in objs)
     ):
         model._default_manager.bulk_create(objs)
         return objs
-    fields, head, row, returning = parts
     params: list[Any] = []
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-        params += [
-            field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields
-        ]
+        params += insert_values(obj, fields, connection)
+    meta = model._meta
+    columns = ", ".join(f'"{field.column}"' for field in fields)
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES '  # noqa: S608 (the model's names)
+        f'{", ".join([row] * len(objs))} RETURNING "{meta.pk.column}"'
+    )
     with connection.cursor() as cursor:
-        cursor.execute(head + ", ".join([row] * len(objs)) + returning, params)
+        cursor.execute(sql, params)
         keys = cursor.fetchall()
     for obj, (key,) in zip(objs, keys, strict=True):
         obj.pk = key

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
 import pytest
 from django.core import signing
-from django.db import connection
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from advocacy.models import (
@@ -29,7 +31,7 @@ from advocacy.signatures import (
     signature_unconfirmed_purge,
 )
 from advocacy.supporters import SupporterInvalidError
-from advocacy.tokens import TokenExpiredError, TokenInvalidError, token_make
+from advocacy.tokens import TokenExpiredError, TokenInvalidError, token_make, token_read
 from campaign.models import CampaignStatus
 from tests.factories import PetitionFactory, SignatureFactory, SupporterFactory
 
@@ -46,6 +48,10 @@ def _sign(petition, email="ana@example.net", **overrides):
     }
     fields.update(overrides)
     return signature_create(**fields)
+
+
+def _tokens_masked(text: str) -> str:
+    return re.sub(r"/(confirm|unsubscribe)/[^/\s>]+/", r"/\1/T/", text)
 
 
 def _token(signature):
@@ -415,6 +421,24 @@ def test_a_first_signature_is_stored_exactly_as_a_known_supporters_signature(pet
     assert fresh_row == known_row
     assert fresh_consent == known_consent
     assert fresh_supporter == known_supporter
+    # The confirmation mails alike too, each with links signed for its own rows.
+    fresh_mail, known_mail = (
+        OutboundEmail.objects.filter(recipient=address).values().get()
+        for address in ("fresh@example.net", "known@example.net")
+    )
+    own = {"id", "recipient", "message_id", "body_text", "headers", "not_before", "created_at"}
+    assert {k: v for k, v in fresh_mail.items() if k not in own} == {
+        k: v for k, v in known_mail.items() if k not in own
+    }
+    assert _tokens_masked(fresh_mail["body_text"]) == _tokens_masked(known_mail["body_text"])
+    # … whose links name the fresh rows: the keys were taken before the statement ran.
+    confirm_token = re.search(r"/confirm/([^/\s]+)/", fresh_mail["body_text"]).group(1)
+    assert signature_confirm(token=confirm_token).pk == fresh.pk
+    unsubscribe = re.search(r"/unsubscribe/([^/\s>]+)/", fresh_mail["headers"]["List-Unsubscribe"])
+    assert token_read(purpose="unsubscribe", token=unsubscribe.group(1), max_age_seconds=60) == (
+        fresh.supporter_id
+    )
+    assert set(fresh_mail["headers"]) == set(known_mail["headers"])
     assert all(fresh_times) and fresh_times[0] == fresh_times[1]
     # The in-memory objects the caller gets back match the stored rows.
     assert fresh.supporter.pk == fresh.supporter_id
@@ -437,3 +461,58 @@ def test_the_one_statement_insert_refuses_to_run_once_a_model_gained_a_column(mo
     finally:
         monkeypatch.undo()
         signatures._first_signature_sql.cache_clear()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path")
+@pytest.mark.django_db(transaction=True)
+def test_a_first_signature_and_its_mail_are_written_together_or_not_at_all(monkeypatch):
+    from advocacy import outbox
+
+    petition = PetitionFactory()
+    _sign(petition, email="first@example.net")
+    taken = OutboundEmail.objects.get(recipient="first@example.net").message_id
+    # The mail's row cannot be written (its Message-ID is taken): nothing else may remain.
+    monkeypatch.setattr(outbox, "new_message_id", lambda: taken)
+
+    with pytest.raises(IntegrityError):
+        _sign(petition, email="second@example.net")
+
+    assert not Supporter.objects.filter(email="second@example.net").exists()
+    assert Signature.objects.count() == 1 and Consent.objects.count() == 1
+    assert OutboundEmail.objects.count() == 1
+    monkeypatch.undo()
+    # And the next signer is not affected by the failure.
+    assert _sign(petition, email="second@example.net").created
+    assert Signature.objects.count() == OutboundEmail.objects.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path")
+@pytest.mark.django_db(transaction=True)
+def test_a_first_signature_without_news_is_one_statement_outside_any_transaction():
+    petition = PetitionFactory()
+    from advocacy.signatures import _keys_take
+
+    _keys_take()  # the block of keys is taken: what remains is the signature itself
+    with CaptureQueriesContext(connection) as queries:
+        _sign(petition, email="quick@example.net")
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 1 and statements[0].lstrip().startswith("WITH sup AS")
+    # With the news opt-in the consent update joins it in one transaction (BEGIN … COMMIT).
+    with CaptureQueriesContext(connection) as queries:
+        _sign(petition, email="news@example.net", wants_organisation_news=True)
+    assert queries.captured_queries[0]["sql"] == "BEGIN"
+    assert Supporter.objects.get(email="news@example.net").wants_organisation_news
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path")
+def test_keys_are_unique_and_a_forked_process_takes_its_own(db, monkeypatch):
+    from advocacy import signatures
+
+    taken = [signatures._keys_take() for _ in range(signatures._KEY_BLOCK * 2 + 3)]
+    assert len(set(taken)) == len(taken)
+    assert len({supporter for supporter, _ in taken}) == len(taken)
+    left = list(signatures._keys)
+    assert left  # a block is part used
+    monkeypatch.setattr(signatures.os, "getpid", lambda: -1)  # as in a forked child
+    after_fork = signatures._keys_take()
+    assert after_fork not in left and after_fork not in taken
