@@ -239,8 +239,11 @@ class ScenarioResult:
 class Bench:
     """The running stack and the helpers scenarios use."""
 
-    def __init__(self, *, short: bool, keep: bool, publish_on_commit: bool) -> None:
+    def __init__(
+        self, *, short: bool, keep: bool, publish_on_commit: bool, web_workers: int = 4
+    ) -> None:
         self.short = short
+        self.web_workers = web_workers
         self.keep = keep
         self.publish_on_commit = publish_on_commit
         self.run_tag = uuid.uuid4().hex[:8]
@@ -398,7 +401,7 @@ class Bench:
                 "--bind",
                 f"127.0.0.1:{self.web_port}",
                 "--workers",
-                "4",
+                str(self.web_workers),
                 "--log-level",
                 "warning",
             ],
@@ -681,10 +684,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="Run with OUTBOX_PUBLISH_ON_COMMIT=true (one broker publish per outbox row).",
     )
+    parser.add_argument(
+        "--web-workers",
+        type=int,
+        default=4,
+        help="gunicorn sync workers (default 4, as the Dockerfile runs).",
+    )
     options = parser.parse_args(argv)
+    if options.web_workers < 1:
+        parser.error("--web-workers must be at least 1")
 
     bench = Bench(
-        short=options.short, keep=options.keep, publish_on_commit=options.publish_on_commit
+        short=options.short,
+        keep=options.keep,
+        publish_on_commit=options.publish_on_commit,
+        web_workers=options.web_workers,
     )
     from bench.scenarios import SCENARIOS
 
@@ -735,11 +749,16 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = started_at.strftime("%Y-%m-%d")
     suffix = "-short" if options.short else ""
+    if options.only:  # a partial run never replaces the day's full one
+        suffix += "-only-" + "-".join(sorted(set(options.only)))
+    if options.web_workers != 4:
+        suffix += f"-web{options.web_workers}"
     path = RESULTS_DIR / f"{stamp}{suffix}.json"
     payload = {
         "started_at": started_at.isoformat(timespec="seconds"),
         "mode": "short" if options.short else "full",
         "outbox_publish_on_commit": options.publish_on_commit,
+        "web_workers": options.web_workers,
         "machine": info,
         "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
         "scenarios": [asdict(result) for result in results],
