@@ -354,7 +354,7 @@ def _keys_take() -> tuple[int, int]:
             _keys_owner = os.getpid()
         if not _keys:
             sequences = [
-                f"nextval(pg_get_serial_sequence('{model._meta.db_table}', "
+                f"nextval(pg_get_serial_sequence('\"{model._meta.db_table}\"', "
                 f"'{model._meta.pk.column}'))"
                 for model in (Supporter, Signature)
             ]
