@@ -29,9 +29,10 @@ def unsubscribe_url(*, supporter_id: int) -> str:
     return absolute_url(reverse("advocacy:unsubscribe", kwargs={"token": token}))
 
 
-def unsubscribe_headers(*, supporter_id: int) -> dict[str, str]:
-    """RFC 8058 one-click unsubscribe: mail clients POST to the URL, without cookies."""
+def unsubscribe_headers(*, url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail clients POST to `url` (the mail's own
+    `unsubscribe_url`, made once for its body and headers), without cookies."""
     return {
-        "List-Unsubscribe": f"<{unsubscribe_url(supporter_id=supporter_id)}>",
+        "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

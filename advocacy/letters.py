@@ -541,6 +541,7 @@ def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Lette
         for letter in letters
     )
     days = settings.LETTER_CONFIRM_MAX_AGE_DAYS
+    unsubscribe = unsubscribe_url(supporter_id=supporter.pk)
     outbound_email_create(
         kind=EmailKind.LETTER_CONFIRMATION,
         recipient=supporter.email,
@@ -556,9 +557,9 @@ def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Lette
             "this e-mail and nothing will be sent.\n\n"
             f"With thanks,\n{organisation.name}\n\n"
             "--\n"
-            f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+            f"Unsubscribe: {unsubscribe}\n"
         ),
-        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        headers=unsubscribe_headers(url=unsubscribe),
         organisation=organisation,
         campaign=campaign,
     )
@@ -889,6 +890,7 @@ def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> N
         parts.append(
             f"To: {to}{note}\nSubject: {letter.subject}\n\n{letter.body.rstrip()}\n\n" + "-" * 60
         )
+    unsubscribe = unsubscribe_url(supporter_id=supporter.pk)
     outbound_email_create(
         kind=EmailKind.LETTER_COPY,
         recipient=supporter.email,
@@ -899,9 +901,9 @@ def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> N
             "Thank you for confirming. Here is a copy of what you sent.\n\n"
             + "\n\n".join(parts)
             + "\n\n--\n"
-            f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+            f"Unsubscribe: {unsubscribe}\n"
         ),
-        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        headers=unsubscribe_headers(url=unsubscribe),
         organisation=organisation,
         campaign=request.campaign,
     )

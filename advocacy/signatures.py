@@ -97,6 +97,7 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
         raise SignatureNotFoundError("This signature no longer exists.")
     greeting = f"Dear {supporter.first_name}," if supporter.first_name else "Hello,"
     days = settings.SIGNATURE_CONFIRM_MAX_AGE_DAYS
+    unsubscribe = unsubscribe_url(supporter_id=supporter.pk)
     body = (
         f"{greeting}\n\n"
         f"Thank you for signing the petition “{campaign.title}”.\n\n"
@@ -106,7 +107,7 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
         "If you did not sign, ignore this e-mail and nothing will happen.\n\n"
         f"With thanks,\n{organisation.name}\n\n"
         "--\n"
-        f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+        f"Unsubscribe: {unsubscribe}\n"
     )
     return outbound_email_build(
         kind=EmailKind.SIGNATURE_CONFIRMATION,
@@ -114,7 +115,7 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
         sender=formataddr((organisation.name, organisation.sending_address)),
         subject=f"Please confirm your signature: {campaign.title}"[:300],
         body_text=body,
-        headers=unsubscribe_headers(supporter_id=supporter.pk),
+        headers=unsubscribe_headers(url=unsubscribe),
         organisation=organisation,
         campaign=campaign,
     )

@@ -465,6 +465,7 @@ def supporter_data_link_send(*, email: str) -> int:
                 )
             )
             organisation = supporter.organisation
+            unsubscribe = unsubscribe_url(supporter_id=supporter.pk)
             outbound_email_create(
                 kind=EmailKind.NOTIFICATION,
                 recipient=address,
@@ -479,9 +480,9 @@ def supporter_data_link_send(*, email: str) -> int:
                     f"The link is valid for {hours} hours. If you did not ask, ignore this "
                     "e-mail.\n\n"
                     "--\n"
-                    f"Unsubscribe: {unsubscribe_url(supporter_id=supporter.pk)}\n"
+                    f"Unsubscribe: {unsubscribe}\n"
                 ),
-                headers=unsubscribe_headers(supporter_id=supporter.pk),
+                headers=unsubscribe_headers(url=unsubscribe),
                 organisation=organisation,
             )
     return len(supporters)
