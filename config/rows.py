@@ -3,8 +3,8 @@ for the hottest write paths, at a fraction of its CPU.
 
 Why: every signature writes an outbox row and every letter confirmation twenty; compiling
 `bulk_create`'s INSERT (field by field, each value through the compiler) was a fifth of a
-signing request's CPU (bench/profile_paths.py). The statement here is built once per model
-and row count from the model's own fields, and each value goes through the same
+signing request's CPU (bench/profile_paths.py). The fields are worked out once per model,
+the statement is a plain string join of their columns, and each value goes through the same
 `pre_save` and `get_db_prep_save` the ORM applies, so defaults, `auto_now_add`, JSON and
 foreign keys come out as `bulk_create` would write them. Models the shortcut does not cover
 (database defaults, multi-table inheritance) and other databases than PostgreSQL simply go
