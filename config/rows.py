@@ -3,18 +3,22 @@ for the hottest write paths, at a fraction of its CPU.
 
 Why: every signature writes an outbox row and every letter confirmation twenty; compiling
 `bulk_create`'s INSERT (field by field, each value through the compiler) was a fifth of a
-signing request's CPU (bench/profile_paths.py). The fields are worked out once per model,
-the statement is a plain string join of their columns, and each value goes through the same
-`pre_save` and `get_db_prep_save` the ORM applies, so defaults, `auto_now_add`, JSON and
-foreign keys come out as `bulk_create` would write them. Models the shortcut does not cover
-(database defaults, multi-table inheritance) and other databases than PostgreSQL simply go
-through `bulk_create`.
+signing request's CPU (bench/profile_paths.py). The fields and the statements are worked out
+once per model, and each value goes through the same `pre_save` and `get_db_prep_save` the
+ORM applies, so defaults, `auto_now_add`, JSON and foreign keys come out as `bulk_create`
+would write them. Several rows go in as one array per column (`INSERT … SELECT * FROM
+unnest(…)`, as Django's own bulk_create does on PostgreSQL), so the statement's text is the
+same whatever the number of rows: psycopg keeps its parsed form instead of splitting a new
+query of hundreds of placeholders each time (a letter confirmation's 20 outbox rows). Models
+the shortcut does not cover (database defaults, multi-table inheritance, generated columns)
+and other databases than PostgreSQL simply go through `bulk_create`.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
@@ -29,9 +33,54 @@ def insert_fields(model: type[Model]) -> list[Field[Any, Any]] | None:
     if meta.parents or meta.pk is None:
         return None
     fields = [field for field in meta.concrete_fields if not field.primary_key]
-    if any(field.has_db_default() for field in fields):
+    if any(field.has_db_default() or field.generated for field in fields):
         return None
     return fields
+
+
+@dataclass(frozen=True)
+class _Statements:
+    fields: list[Field[Any, Any]]
+    one_row: str  # INSERT … VALUES (%s, …) RETURNING pk
+    arrays: str | None  # INSERT … SELECT * FROM unnest(%s::type[], …) RETURNING pk, if it can
+
+
+def _unnest_type(field: Field[Any, Any], connection: Any) -> str | None:
+    """The element type of the column's array parameter, or None when the column cannot go
+    through unnest (Django's own test: array, geometry and other non-standard types, and
+    fields whose placeholder depends on the value). The type's modifiers are dropped, as
+    Django does, so a too-long value fails on the column, never by silent truncation."""
+    target = field.target_field if field.is_relation else field  # type: ignore[attr-defined]
+    db_type = field.db_type(connection)
+    if (
+        db_type is None
+        or hasattr(field, "get_placeholder_sql")
+        or target.get_internal_type() not in connection.data_types
+    ):
+        return None
+    return str(db_type).split("(")[0]
+
+
+@functools.cache
+def _statements(model: type[Model], alias: str) -> _Statements | None:
+    fields = insert_fields(model)
+    if fields is None:
+        return None
+    connection = connections[alias]
+    meta = model._meta
+    pk = meta.pk
+    if pk is None:  # insert_fields refuses such models already
+        return None
+    # Only the model's own table, column and type names go into the text (S608).
+    head = f'INSERT INTO "{meta.db_table}" (' + ", ".join(f'"{f.column}"' for f in fields) + ")"
+    returning = f' RETURNING "{pk.column}"'
+    one_row = f"{head} VALUES (" + ", ".join(["%s"] * len(fields)) + f"){returning}"
+    types = [_unnest_type(field, connection) for field in fields]
+    arrays = None
+    if all(types):
+        columns = ", ".join(f"%s::{db_type}[]" for db_type in types)
+        arrays = f"{head} SELECT * FROM unnest({columns}){returning}"  # noqa: S608
+    return _Statements(fields=fields, one_row=one_row, arrays=arrays)
 
 
 def insert_values(obj: Model, fields: Sequence[Field[Any, Any]], connection: Any) -> list[Any]:
@@ -49,24 +98,19 @@ def rows_insert[M: Model](objs: Sequence[M]) -> Sequence[M]:
     model = type(objs[0])
     using = router.db_for_write(model)
     connection = connections[using]
-    fields = insert_fields(model)
-    if (
-        fields is None
-        or connection.vendor != "postgresql"
-        or any(type(obj) is not model or obj.pk is not None for obj in objs)
-    ):
+    statements = _statements(model, using) if connection.vendor == "postgresql" else None
+    if statements is None or any(type(obj) is not model or obj.pk is not None for obj in objs):
         model._default_manager.bulk_create(objs)
         return objs
-    params: list[Any] = []
-    for obj in objs:
-        params += insert_values(obj, fields, connection)
-    meta = model._meta
-    columns = ", ".join(f'"{field.column}"' for field in fields)
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    sql = (
-        f'INSERT INTO "{meta.db_table}" ({columns}) VALUES '  # noqa: S608 (the model's names)
-        f'{", ".join([row] * len(objs))} RETURNING "{meta.pk.column}"'
-    )
+    rows = [insert_values(obj, statements.fields, connection) for obj in objs]
+    # An expression (F(), a function) is compiled by the ORM, never sent as a parameter.
+    expressions = any(hasattr(value, "as_sql") for row in rows for value in row)
+    if expressions or (len(rows) > 1 and statements.arrays is None):
+        model._default_manager.bulk_create(objs)
+        return objs
+    sql, params = statements.one_row, rows[0]
+    if len(rows) > 1 and statements.arrays is not None:  # one list per column
+        sql, params = statements.arrays, [list(column) for column in zip(*rows, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()

@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 _OWN = {"id", "message_id", "created_at"}
 
 
-def _build(organisation, subject="Please confirm", **extra):
+def _build(organisation, subject="Please confirm", headers=None, **extra):
     return outbound_email_build(
         kind="signature_confirmation",
         recipient="ana@example.org",
         sender="Campaigners <campaigns@example.org>",
         subject=subject,
         body_text="Dear Ana,\n\nplease confirm: https://example.org/confirm/abc/\n",
-        headers={"List-Unsubscribe": "<https://example.org/u/1/>"},
+        headers={"List-Unsubscribe": "<https://example.org/u/1/>"} if headers is None else headers,
         organisation=organisation,
         **extra,
     )
@@ -79,3 +79,70 @@ def test_a_row_with_its_own_key_and_nothing_at_all_are_left_to_the_orm():
 
     assert OutboundEmail.objects.get(pk=987_654).subject == "Please confirm"
     assert rows_insert([]) == []
+
+
+def test_several_rows_go_in_as_arrays_and_are_the_rows_bulk_create_writes():
+    """Several rows: one array per column. Mixed JSON (empty and not), a foreign key set and
+    unset, an empty and a set reply-to, and text with quotes, braces and commas — what an
+    array literal must escape — come out as bulk_create stores them, in the given order."""
+    from tests.factories import CampaignFactory
+
+    organisation = OrganisationFactory()
+    campaign = CampaignFactory(organisation=organisation)
+    due = timezone.now()
+    tricky = 'Quote " brace { } comma , backslash \\ NULL null'
+
+    def batch():
+        return [
+            _build(organisation, subject="First", not_before=due, campaign=campaign),
+            _build(organisation, subject=tricky, not_before=due, reply_to="Ana <ana@example.org>"),
+            _build(organisation, subject="NULL", not_before=due, headers={}),
+        ]
+
+    ours, theirs = batch(), batch()
+    with CaptureQueriesContext(connection) as queries:
+        rows_insert(ours)
+    OutboundEmail.objects.bulk_create(theirs)
+
+    if connection.vendor == "postgresql":
+        assert len(queries) == 1 and "unnest(" in queries[0]["sql"]
+    for mine, bulk in zip(ours, theirs, strict=True):
+        assert _stored(mine.pk) == _stored(bulk.pk)
+    assert [OutboundEmail.objects.get(pk=e.pk).subject for e in ours] == ["First", tricky, "NULL"]
+    assert OutboundEmail.objects.get(pk=ours[2].pk).headers == {}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array statement is PostgreSQL's")
+def test_the_statement_is_the_same_text_for_any_number_of_rows():
+    organisation = OrganisationFactory()
+    texts = set()
+    for count in (2, 7, 20):
+        with CaptureQueriesContext(connection) as queries:
+            rows_insert([_build(organisation, subject=f"Mail {n}") for n in range(count)])
+        # The parameters differ; the text PostgreSQL and psycopg parse does not.
+        texts.add(queries[0]["sql"].split(" SELECT * FROM unnest(")[0])
+    assert len(texts) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the array statement is PostgreSQL's")
+def test_a_value_too_long_for_its_column_is_refused_not_cut():
+    from django.db import DataError, transaction
+
+    organisation = OrganisationFactory()
+    emails = [_build(organisation), _build(organisation, subject="x" * 301)]  # max_length 300
+
+    with pytest.raises(DataError), transaction.atomic():
+        rows_insert(emails)
+    assert not OutboundEmail.objects.filter(organisation=organisation).exists()
+
+
+def test_an_expression_value_is_left_to_the_orm():
+    from django.db.models.functions import Now
+
+    organisation = OrganisationFactory()
+    emails = [_build(organisation), _build(organisation)]
+    emails[1].not_before = Now()
+
+    rows_insert(emails)
+
+    assert OutboundEmail.objects.filter(organisation=organisation).count() == 2
