@@ -68,6 +68,7 @@ from campaign.templating import (
 )
 from config.errors import DomainError, NotFoundError
 from config.memo import memo
+from config.rows import rows_insert
 
 CONFIRM_PURPOSE = "letter_confirm"
 CONSENT_VERSION = 1
@@ -529,6 +530,8 @@ def confirmation_url(*, request_id: int) -> str:
 
 
 def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:
+    """Queue the mail asking the supporter to confirm. The caller stamps
+    `request.confirmation_sent_at` (a new request is created with it)."""
     campaign = request.campaign
     organisation = campaign.organisation
     supporter = request.supporter
@@ -563,7 +566,6 @@ def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Lette
         organisation=organisation,
         campaign=campaign,
     )
-    LetterRequest.objects.filter(pk=request.pk).update(confirmation_sent_at=timezone.now())
 
 
 def _final_body(draft: LetterDraft, submitted: str | None) -> str:
@@ -677,6 +679,7 @@ def letter_request_create(
             consent=consent_row,
             wants_copy=wants_copy,
             channel=channel,
+            confirmation_sent_at=timezone.now(),  # its confirmation mail is queued below
         )
         letters = [
             Letter(
@@ -720,7 +723,7 @@ def _letters_insert_distinct(campaign: Campaign, letters: list[Letter], person: 
     `letter_text_unique_per_mep` does the checking and only a repeat costs a lookup."""
     try:
         with transaction.atomic():  # a savepoint: a refused insert undoes only itself
-            Letter.objects.bulk_create(letters)
+            rows_insert(letters)
         return
     except IntegrityError:
         pass
@@ -734,7 +737,7 @@ def _letters_insert_distinct(campaign: Campaign, letters: list[Letter], person: 
         letter.pk = None
         if (letter.mep_id, letter.body) in taken:
             letter.body = letter.body.rstrip("\n") + signed
-    Letter.objects.bulk_create(letters)
+    rows_insert(letters)
 
 
 def _nothing_new(
@@ -758,6 +761,7 @@ def _nothing_new(
         if request.confirmation_sent_at is None or request.confirmation_sent_at < cutoff:
             request.campaign = campaign
             _confirmation_email_write(request=request, letters=letters)
+            LetterRequest.objects.filter(pk=request.pk).update(confirmation_sent_at=timezone.now())
             sent = True
     return LetterRequestResult(
         request=request,
@@ -931,17 +935,20 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
         request.confirmed_at = now
         request.save(update_fields=["status", "confirmed_at"])
         letters = list(
-            Letter.objects.filter(request=request)
-            .select_related("mep", "campaign__organisation")
-            .order_by("mep_id")
+            Letter.objects.filter(request=request).select_related("mep").order_by("mep_id")
         )
-        # MEP rows locked in id order (no deadlock between two confirmations): the pacing
-        # slots of one MEP are handed out one confirmation at a time.
-        list(
-            Mep.objects.select_for_update()
-            .filter(pk__in=[x.mep_id for x in letters])
-            .order_by("pk")
-        )
+        for letter in letters:  # all of the request's campaign, loaded with it above
+            letter.campaign = request.campaign
+        if int(settings.LETTERS_PER_MEP_PER_HOUR):
+            # MEP rows locked in id order (no deadlock between two confirmations): the pacing
+            # slots of one MEP are handed out one confirmation at a time. With pacing off
+            # every letter may leave at once, so there are no slots to hand out.
+            list(
+                Mep.objects.select_for_update()
+                .filter(pk__in=[x.mep_id for x in letters])
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
         _letters_queue(
             letters=[x for x in letters if x.status == LetterStatus.AWAITING_CONFIRMATION],
             supporter=request.supporter,

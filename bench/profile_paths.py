@@ -19,6 +19,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ def _environment() -> None:
             del os.environ[key]
     os.environ.update(
         {
+            "LETTERS_PER_MEP_PER_HOUR": "0",
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(60),
@@ -139,7 +141,35 @@ def main() -> None:
         assert row is not None
         _build_message(row).message().as_bytes()
 
+    def letters() -> Callable[[int], None]:
+        # One supporter writing to every targeted MEP of one country, then confirming (pacing
+        # off): what bench/scenarios/letters_driver.py does per supporter.
+        from advocacy.letters import campaign_get_for_letters, letter_targets_list
+        from bench.scenarios.letters_driver import write_and_confirm
+
+        letter_campaign = None
+        for candidate in Campaign.objects.filter(status="live").order_by("pk"):
+            try:
+                letter_campaign = campaign_get_for_letters(slug=candidate.slug)
+                break
+            except Exception:  # noqa: S112  (not a letter campaign)
+                continue
+        assert letter_campaign is not None, "seed_demo made no letter campaign"
+        country = "AT"
+        targets = letter_targets_list(campaign=letter_campaign, country=country)
+        mep_ids = [target.mep.ep_id for target in targets]
+
+        def write(i: int) -> None:
+            email = f"l{tag}-{i}@bench.example.org"
+            write_and_confirm(letter_campaign, email=email, n=i, country=country, mep_ids=mep_ids)
+
+        print(f"letters: {len(mep_ids)} MEPs of {country} per call", flush=True)
+        return write
+
     for name in args.paths:
+        if name == "letters":
+            _time(name, args.n, letters(), args.profile, args.dump)
+            continue
         fn = {"sign": sign, "page": page, "counters": counters, "mail": mail}[name]
         _time(name, args.n, fn, args.profile, args.dump)
 

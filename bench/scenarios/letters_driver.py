@@ -8,8 +8,34 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from typing import Any
 
 import django
+
+
+def write_and_confirm(
+    campaign: Any, *, email: str, n: int, country: str, mep_ids: list[int]
+) -> tuple[int, float, float]:
+    """One supporter writes to `mep_ids` and confirms at once, as the letters services are
+    called from the page. Returns (letters created, seconds writing, seconds confirming)."""
+    from advocacy.letters import CONFIRM_PURPOSE, letter_request_confirm, letter_request_create
+    from advocacy.tokens import token_make
+
+    started = time.perf_counter()
+    created = letter_request_create(
+        campaign=campaign,
+        email=email,
+        first_name="Bench",
+        last_name=f"Writer {n}",
+        country=country,
+        city="Ghent",
+        mep_ids=mep_ids,
+        consent=True,
+        channel="api",
+    )
+    middle = time.perf_counter()
+    letter_request_confirm(token=token_make(purpose=CONFIRM_PURPOSE, object_id=created.request.pk))
+    return created.created, middle - started, time.perf_counter() - middle
 
 
 def main() -> None:
@@ -21,14 +47,7 @@ def main() -> None:
     options = parser.parse_args()
     django.setup()
 
-    from advocacy.letters import (
-        CONFIRM_PURPOSE,
-        campaign_get_for_letters,
-        letter_request_confirm,
-        letter_request_create,
-        letter_targets_list,
-    )
-    from advocacy.tokens import token_make
+    from advocacy.letters import campaign_get_for_letters, letter_targets_list
     from campaign.models import Campaign, CampaignStatus
 
     campaigns = []
@@ -56,26 +75,16 @@ def main() -> None:
     letters = 0
     create_seconds = confirm_seconds = 0.0
     for i in range(options.supporters):
-        started = time.perf_counter()
-        created = letter_request_create(
-            campaign=campaign,
+        created, create, confirm = write_and_confirm(
+            campaign,
             email=f"{options.tag}-{i}@bench.example.org",
-            first_name="Bench",
-            last_name=f"Writer {i}",
+            n=i,
             country=country,
-            city="Ghent",
             mep_ids=mep_ids,
-            consent=True,
-            channel="api",
         )
-        middle = time.perf_counter()
-        letter_request_confirm(
-            token=token_make(purpose=CONFIRM_PURPOSE, object_id=created.request.pk)
-        )
-        ended = time.perf_counter()
-        create_seconds += middle - started
-        confirm_seconds += ended - middle
-        letters += created.created
+        create_seconds += create
+        confirm_seconds += confirm
+        letters += created
     print(
         json.dumps(
             {

@@ -178,6 +178,27 @@ def test_writing_again_changes_nothing(world):
     assert OutboundEmail.objects.count() == 1
 
 
+def test_a_pending_request_is_reminded_once_the_cool_down_has_passed(world, settings):
+    settings.LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = 600
+    first = _write(world)
+    request = LetterRequest.objects.get(pk=first.request.pk)
+    # A new request carries the time its confirmation mail was queued, without a second write.
+    assert request.confirmation_sent_at is not None
+    assert abs(request.confirmation_sent_at - timezone.now()) < timedelta(minutes=1)
+
+    LetterRequest.objects.filter(pk=request.pk).update(
+        confirmation_sent_at=timezone.now() - timedelta(seconds=601)
+    )
+    again = _write(world)
+    assert again.confirmation_sent and again.created == 0
+    assert OutboundEmail.objects.filter(kind=EmailKind.LETTER_CONFIRMATION).count() == 2
+    restamped = LetterRequest.objects.get(pk=request.pk).confirmation_sent_at
+    assert abs(restamped - timezone.now()) < timedelta(minutes=1)
+    # …and then not again within the next cool-down.
+    assert not _write(world).confirmation_sent
+    assert OutboundEmail.objects.filter(kind=EmailKind.LETTER_CONFIRMATION).count() == 2
+
+
 def test_letters_to_one_mep_from_different_supporters_are_never_identical(world):
     for i in range(12):
         _write(world, email=f"s{i}@example.net", first_name="Sam", last_name="Same", city="")
@@ -392,6 +413,19 @@ def test_pacing_set_to_zero_lets_every_letter_leave_now(world, settings):
     now = timezone.now()
     slots = OutboundEmail.objects.filter(kind=EmailKind.LETTER).values_list("not_before", flat=True)
     assert len(slots) == 5 and all(s <= now for s in slots)
+
+
+@pytest.mark.parametrize("limit", [0, 2])
+def test_the_mep_rows_are_locked_only_when_there_are_slots_to_hand_out(world, settings, limit):
+    settings.LETTERS_PER_MEP_PER_HOUR = limit
+    result = _write(world, mep_ids=[1001, 1002])
+    with CaptureQueriesContext(connection) as queries:
+        _confirm(result.request.pk)
+
+    mep_table = '"campaign_mep"'
+    locks = [q["sql"] for q in queries if mep_table in q["sql"] and "FOR UPDATE" in q["sql"]]
+    assert len(locks) == (1 if limit else 0) or connection.vendor != "postgresql"
+    assert Letter.objects.filter(request=result.request, status=LetterStatus.QUEUED).count() == 2
 
 
 def test_the_hourly_limit_is_per_mep(world, settings):
