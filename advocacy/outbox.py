@@ -294,47 +294,106 @@ _RECORD_SENT_SQL = (
 )
 
 
+@functools.cache
+def _letter_sent_sql() -> str:
+    """A delivered letter in one statement: the outbox row's "sent" mark (the same conditional
+    UPDATE as `_RECORD_SENT_SQL`), its letter marked sent, and what the `letter.sent` webhook
+    needs — the letter, its campaign and MEP, and whether the organisation has an active
+    webhook at all. One round trip, and one transaction, where the ORM took four statements
+    (a crash between them left a delivered letter showing "queued"). PostgreSQL runs both
+    UPDATEs to completion whatever the SELECT returns."""
+    from advocacy.models import Webhook
+    from campaign.models import Mep
+
+    outbox, letters = OutboundEmail._meta.db_table, Letter._meta.db_table
+    campaigns, meps, webhooks = Campaign._meta.db_table, Mep._meta.db_table, Webhook._meta.db_table
+    return (
+        f'WITH sent AS (UPDATE "{outbox}" SET status = %s, sent_at = %s,'  # noqa: S608 (table names)
+        " last_error = '' WHERE id = %s AND status = %s AND claimed_at = %s RETURNING id),"
+        f' letter AS (UPDATE "{letters}" SET status = %s'
+        " WHERE outbound_email_id IN (SELECT id FROM sent) RETURNING id, campaign_id, mep_id)"
+        " SELECT letter.id, c.id, c.organisation_id, c.slug,"
+        " m.ep_id, m.first_name, m.last_name, m.email,"
+        f' EXISTS (SELECT 1 FROM "{webhooks}" w'
+        " WHERE w.organisation_id = c.organisation_id AND w.active)"
+        f' FROM letter JOIN "{campaigns}" c ON c.id = letter.campaign_id'
+        f' JOIN "{meps}" m ON m.id = letter.mep_id'
+        " ORDER BY letter.id LIMIT 1"
+    )
+
+
+@dataclass(frozen=True)
+class _SentLetter:
+    letter_id: int
+    campaign_id: int
+    organisation_id: int
+    slug: str
+    ep_id: int
+    mep_name: str
+    mep_email: str
+
+
 def _record_sent(email: OutboundEmail) -> None:
     adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
+    params = [
+        OutboundEmailStatus.SENT.value,
+        adapt(timezone.now()),
+        email.pk,
+        SENDING.value,
+        adapt(email.claimed_at),
+    ]
+    if email.kind == EmailKind.LETTER and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_letter_sent_sql(), [*params, LetterStatus.SENT.value])
+            row = cursor.fetchone()  # None: not this worker's to mark, or no letter behind it
+        if row is not None and row[-1]:  # … and only an organisation with a webhook hears of it
+            letter_id, campaign_id, organisation_id, slug, ep_id, first, last, mep_email, _ = row
+            name = f"{first} {last}"
+            _webhook_letter_sent(
+                email,
+                _SentLetter(letter_id, campaign_id, organisation_id, slug, ep_id, name, mep_email),
+            )
+        return
     with connection.cursor() as cursor:
-        cursor.execute(
-            _RECORD_SENT_SQL,
-            [
-                OutboundEmailStatus.SENT.value,
-                adapt(timezone.now()),
-                email.pk,
-                SENDING.value,
-                adapt(email.claimed_at),
-            ],
-        )
+        cursor.execute(_RECORD_SENT_SQL, params)
         updated = cursor.rowcount
-    if updated and email.kind == EmailKind.LETTER:
+    if updated and email.kind == EmailKind.LETTER:  # other databases: the ORM's statements
         Letter.objects.filter(outbound_email_id=email.pk).update(status=LetterStatus.SENT)
-        _webhook_letter_sent(email)
+        letter = (
+            Letter.objects.filter(outbound_email_id=email.pk)
+            .select_related("mep", "campaign")
+            .first()
+        )
+        if letter is not None:
+            mep = letter.mep
+            _webhook_letter_sent(
+                email,
+                _SentLetter(
+                    letter.pk,
+                    letter.campaign_id,
+                    letter.campaign.organisation_id,
+                    letter.campaign.slug,
+                    mep.ep_id,
+                    f"{mep.first_name} {mep.last_name}",
+                    mep.email,
+                ),
+            )
 
 
-def _webhook_letter_sent(email: OutboundEmail) -> None:
+def _webhook_letter_sent(email: OutboundEmail, letter: _SentLetter) -> None:
     from advocacy.webhooks import webhook_event_emit
 
-    letter = (
-        Letter.objects.filter(outbound_email_id=email.pk).select_related("mep", "campaign").first()
-    )
-    if letter is None:
-        return
     webhook_event_emit(
-        organisation_id=letter.campaign.organisation_id,
+        organisation_id=letter.organisation_id,
         event="letter.sent",
-        event_id=f"letter-{letter.pk}",
+        event_id=f"letter-{letter.letter_id}",
         data={
-            "letter_id": letter.pk,
-            "campaign": {"id": letter.campaign_id, "slug": letter.campaign.slug},
-            "mep": {
-                "ep_id": letter.mep.ep_id,
-                "name": f"{letter.mep.first_name} {letter.mep.last_name}",
-            },
+            "letter_id": letter.letter_id,
+            "campaign": {"id": letter.campaign_id, "slug": letter.slug},
+            "mep": {"ep_id": letter.ep_id, "name": letter.mep_name},
             "message_id": email.message_id,
             "sent_at": timezone.now().isoformat(),
-            "test_mode": email.recipient != letter.mep.email,
+            "test_mode": email.recipient != letter.mep_email,
         },
     )
 

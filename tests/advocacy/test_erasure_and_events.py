@@ -120,3 +120,99 @@ def test_a_sent_letter_queues_a_letter_sent_webhook_delivery():
     delivery = WebhookDelivery.objects.get()
     assert delivery.event == "letter.sent"
     assert delivery.payload["data"]["mep"]["ep_id"] == letter.mep.ep_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("hook", ["none", "inactive", "other_event", "other_organisation"])
+def test_a_sent_letter_without_a_listening_webhook_is_marked_in_one_statement(hook):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from advocacy.outbox import _claim, _record_sent
+
+    campaign = CampaignFactory()
+    supporter = SupporterFactory(organisation=campaign.organisation)
+    letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
+    other = CampaignFactory().organisation
+    if hook != "none":
+        Webhook.objects.create(
+            organisation=other if hook == "other_organisation" else campaign.organisation,
+            url="https://hooks.example.org/x",
+            secret="s" * 64,
+            events=["signature.confirmed"] if hook == "other_event" else ["letter.sent"],
+            active=hook != "inactive",
+        )
+    [claimed] = _claim([letter.outbound_email_id])
+
+    with CaptureQueriesContext(connection) as queries:
+        _record_sent(claimed)
+
+    if connection.vendor == "postgresql":
+        # "other_event" costs the webhook lookup (events are filtered in Python), no more.
+        assert len(queries) == (2 if hook == "other_event" else 1)
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.SENT
+    assert OutboundEmail.objects.get(pk=letter.outbound_email_id).status == "sent"
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_letter_whose_claim_was_lost_is_neither_marked_nor_announced():
+    """The sweep handed the row to another worker (a new claim): this worker's late "sent"
+    changes nothing — not the row, not the letter, no webhook."""
+    from datetime import timedelta
+
+    from advocacy.outbox import _claim, _record_sent
+
+    campaign = CampaignFactory()
+    supporter = SupporterFactory(organisation=campaign.organisation)
+    letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
+    Webhook.objects.create(
+        organisation=campaign.organisation,
+        url="https://hooks.example.org/x",
+        secret="s" * 64,
+        events=["letter.sent"],
+    )
+    [claimed] = _claim([letter.outbound_email_id])
+    OutboundEmail.objects.filter(pk=claimed.pk).update(
+        claimed_at=claimed.claimed_at + timedelta(minutes=5)
+    )
+
+    _record_sent(claimed)
+
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.QUEUED
+    assert OutboundEmail.objects.get(pk=claimed.pk).status == "sending"
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("statement", ["one", "orm"])
+def test_the_letter_sent_event_says_whether_the_mep_was_really_written_to(statement, monkeypatch):
+    if statement == "orm":  # the ORM's statements, taken on databases other than PostgreSQL
+        from django.db import connection
+
+        monkeypatch.setattr(connection, "vendor", "other")
+    campaign = CampaignFactory()
+    supporter = SupporterFactory(organisation=campaign.organisation)
+    Webhook.objects.create(
+        organisation=campaign.organisation,
+        url="https://hooks.example.org/x",
+        secret="s" * 64,
+        events=["letter.sent"],
+    )
+    live = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
+    test = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
+    OutboundEmail.objects.filter(pk=test.outbound_email_id).update(recipient="test@example.org")
+
+    outbound_email_send_many(email_ids=[live.outbound_email_id, test.outbound_email_id])
+
+    events = {d.payload["data"]["letter_id"]: d.payload for d in WebhookDelivery.objects.all()}
+    assert events[live.pk]["data"]["test_mode"] is False
+    assert events[test.pk]["data"]["test_mode"] is True
+    assert events[live.pk]["data"]["mep"] == {
+        "ep_id": live.mep.ep_id,
+        "name": f"{live.mep.first_name} {live.mep.last_name}",
+    }
+    assert events[live.pk]["data"]["campaign"] == {"id": campaign.pk, "slug": campaign.slug}
+    assert events[live.pk]["id"] == f"letter-{live.pk}"
