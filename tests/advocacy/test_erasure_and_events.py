@@ -24,6 +24,16 @@ from advocacy.tokens import token_make
 from tests.factories import CampaignFactory, MepFactory, SignatureFactory, SupporterFactory
 
 
+def _hook(organisation, events=("letter.sent",), active=True):
+    return Webhook.objects.create(
+        organisation=organisation,
+        url="https://hooks.example.org/x",
+        secret="s" * 64,
+        events=list(events),
+        active=active,
+    )
+
+
 def _letter(campaign, supporter, status, email_status=None):
     consent = Consent.objects.create(
         supporter=supporter,
@@ -105,12 +115,7 @@ def test_a_sent_letter_queues_a_letter_sent_webhook_delivery():
     campaign = CampaignFactory()
     supporter = SupporterFactory(organisation=campaign.organisation)
     letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
-    Webhook.objects.create(
-        organisation=campaign.organisation,
-        url="https://hooks.example.org/x",
-        secret="s" * 64,
-        events=["letter.sent"],
-    )
+    _hook(campaign.organisation)
 
     [outcome] = outbound_email_send_many(email_ids=[letter.outbound_email_id])
 
@@ -135,10 +140,8 @@ def test_a_sent_letter_without_a_listening_webhook_is_marked_in_one_statement(ho
     letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
     other = CampaignFactory().organisation
     if hook != "none":
-        Webhook.objects.create(
-            organisation=other if hook == "other_organisation" else campaign.organisation,
-            url="https://hooks.example.org/x",
-            secret="s" * 64,
+        _hook(
+            other if hook == "other_organisation" else campaign.organisation,
             events=["signature.confirmed"] if hook == "other_event" else ["letter.sent"],
             active=hook != "inactive",
         )
@@ -167,12 +170,7 @@ def test_a_letter_whose_claim_was_lost_is_neither_marked_nor_announced():
     campaign = CampaignFactory()
     supporter = SupporterFactory(organisation=campaign.organisation)
     letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
-    Webhook.objects.create(
-        organisation=campaign.organisation,
-        url="https://hooks.example.org/x",
-        secret="s" * 64,
-        events=["letter.sent"],
-    )
+    _hook(campaign.organisation)
     [claimed] = _claim([letter.outbound_email_id])
     OutboundEmail.objects.filter(pk=claimed.pk).update(
         claimed_at=claimed.claimed_at + timedelta(minutes=5)
@@ -195,12 +193,7 @@ def test_the_letter_sent_event_says_whether_the_mep_was_really_written_to(statem
         monkeypatch.setattr(connection, "vendor", "other")
     campaign = CampaignFactory()
     supporter = SupporterFactory(organisation=campaign.organisation)
-    Webhook.objects.create(
-        organisation=campaign.organisation,
-        url="https://hooks.example.org/x",
-        secret="s" * 64,
-        events=["letter.sent"],
-    )
+    _hook(campaign.organisation)
     live = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
     test = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.QUEUED)
     OutboundEmail.objects.filter(pk=test.outbound_email_id).update(recipient="test@example.org")
