@@ -820,6 +820,16 @@ _LETTER_QUEUED_SQL = (
 )
 
 
+_LETTERS_QUEUED_SQL = (
+    "UPDATE advocacy_letter AS letter SET status = queued.status,"
+    " status_reason = queued.status_reason, outbound_email_id = queued.outbound_email_id,"
+    " scheduled_for = queued.scheduled_for"
+    " FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::timestamptz[], %s::bigint[])"
+    " AS queued (status, status_reason, outbound_email_id, scheduled_for, id)"
+    " WHERE letter.id = queued.id"
+)
+
+
 def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> None:
     """Queue one confirmed letter now (see `_letters_queue`)."""
     _letters_queue(letters=[letter], supporter=supporter, now=now)
@@ -876,10 +886,17 @@ def _letters_queue(*, letters: Sequence[Letter], supporter: Supporter, now: date
                 letter.pk,
             )
         )
-    # One statement, many parameter rows (psycopg pipelines them): `bulk_update` builds a
-    # CASE per field and letter, which cost more than the per-letter UPDATEs it replaces.
+    if not rows:  # every letter of the request was cancelled before its confirmation
+        return
     with connection.cursor() as cursor:
-        cursor.executemany(_LETTER_QUEUED_SQL, rows)
+        if connection.vendor == "postgresql":
+            # All the letters in one statement, one array per column: PostgreSQL plans it once
+            # (20 single-row UPDATEs were 20 statements to parse and plan, 2.5 ms a request).
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            cursor.execute(_LETTERS_QUEUED_SQL, columns)
+        else:
+            # `bulk_update` builds a CASE per field and letter, which cost more than these.
+            cursor.executemany(_LETTER_QUEUED_SQL, rows)
 
 
 def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:

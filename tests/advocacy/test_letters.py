@@ -444,6 +444,18 @@ def test_the_hourly_limit_is_per_mep(world, settings):
 # --- Organiser: counts and cancel -----------------------------------------------------------
 
 
+def test_confirming_letters_that_were_all_cancelled_meanwhile_queues_nothing(world):
+    result = _write(world, mep_ids=[1001, 1002])
+    letters_cancel_for_mep(campaign=world.campaign, mep=world.anna)
+    letters_cancel_for_mep(campaign=world.campaign, mep=world.bernd)
+
+    _confirm(result.request.pk)
+
+    assert LetterRequest.objects.get(pk=result.request.pk).status == "confirmed"
+    assert set(Letter.objects.values_list("status", flat=True)) == {LetterStatus.CANCELLED}
+    assert not OutboundEmail.objects.filter(kind=EmailKind.LETTER).exists()
+
+
 def test_cancelling_one_mep_stops_its_queued_and_unconfirmed_letters_only(world):
     confirmed = _write(world, email="a@example.net", mep_ids=[1001, 1002])
     _confirm(confirmed.request.pk)
