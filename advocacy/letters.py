@@ -41,7 +41,11 @@ from advocacy.models import (
     Supporter,
 )
 from advocacy.outbox import outbound_email_build, outbound_email_create, outbound_emails_save
-from advocacy.supporters import consent_record, person_fields_clean, supporter_upsert
+from advocacy.supporters import (
+    consent_record,
+    person_fields_clean,
+    supporter_get_or_create_locked,
+)
 from advocacy.tokens import token_make, token_read
 from campaign.directory import (
     display_last_name,
@@ -645,23 +649,18 @@ def letter_request_create(
     finals = {d.target.mep.pk: _final_body(d, submitted.get(d.target.mep.ep_id)) for d in drafts}
     organisation = campaign.organisation
     with transaction.atomic():
-        supporter = supporter_upsert(
-            organisation=organisation,
-            email=person.email,
-            first_name=person.first_name,
-            last_name=person.last_name,
-            country=country,
-            postcode=person.postcode,
-            city=person.city,
+        # Locked: serialises concurrent submissions of one supporter (a double click): the
+        # second sees the first one's letters and adds nothing.
+        supporter, created = supporter_get_or_create_locked(
+            organisation=organisation, fields=person
         )
-        # Serialises concurrent submissions of one supporter (a double click): the second
-        # sees the first one's letters and adds nothing.
-        supporter = Supporter.objects.select_for_update().get(pk=supporter.pk)
-        existing = set(
-            Letter.objects.filter(
-                campaign=campaign, supporter=supporter, mep_id__in=finals
-            ).values_list("mep_id", flat=True)
-        )
+        existing: set[int] = set()
+        if not created:  # a supporter created just now has written to no one yet
+            existing = set(
+                Letter.objects.filter(
+                    campaign=campaign, supporter=supporter, mep_id__in=finals
+                ).values_list("mep_id", flat=True)
+            )
         new_drafts = [d for d in drafts if d.target.mep.pk not in existing]
         if not new_drafts:
             return _nothing_new(campaign=campaign, supporter=supporter, existing=existing)

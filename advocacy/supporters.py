@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -212,25 +212,62 @@ def supporter_get_or_create(
         postcode=postcode,
         city=city,
     )
-    details = {
+    details = _details(fields)
+    supporter, created = Supporter.objects.get_or_create(
+        organisation=organisation, email=fields.email, defaults=details
+    )
+    if not created:
+        _blanks_fill(supporter, details)
+    return supporter, created
+
+
+def supporter_get_or_create_locked(
+    *, organisation: Organisation, fields: PersonFields
+) -> tuple[Supporter, bool]:
+    """`supporter_get_or_create` for details already cleaned (`person_fields_clean`), with the
+    supporter's row locked until the caller's transaction ends, so that two submissions of
+    one supporter (a double click) run one after the other. Must run in a transaction.
+
+    Locks as it reads (`SELECT … FOR UPDATE`) instead of reading, creating and reading again
+    under a lock: one statement for a known address, and a new row is the creator's without a
+    second read (no one else sees it before the commit; a concurrent insert of the same address
+    waits on the unique constraint, fails, and then waits here for this transaction)."""
+    details = _details(fields)
+    mine = Supporter.objects.select_for_update().filter(
+        organisation=organisation, email=fields.email
+    )
+    supporter = mine.first()
+    if supporter is None:
+        try:
+            with transaction.atomic():  # a savepoint: a lost race undoes only the insert
+                created = Supporter.objects.create(
+                    organisation=organisation, email=fields.email, **details
+                )
+            return created, True
+        except IntegrityError:
+            supporter = mine.get()  # the other submission's row, once it has committed
+    _blanks_fill(supporter, details)
+    return supporter, False
+
+
+def _details(fields: PersonFields) -> dict[str, str]:
+    return {
         "first_name": fields.first_name,
         "last_name": fields.last_name,
         "country": fields.country,
         "postcode": fields.postcode,
         "city": fields.city,
     }
-    supporter, created = Supporter.objects.get_or_create(
-        organisation=organisation, email=fields.email, defaults=details
-    )
-    if not created:
-        missing = [
-            name for name, value in details.items() if value and not getattr(supporter, name)
-        ]
-        if missing:
-            for name in missing:
-                setattr(supporter, name, details[name])
-            supporter.save(update_fields=missing)
-    return supporter, created
+
+
+def _blanks_fill(supporter: Supporter, details: Mapping[str, str]) -> None:
+    """Fill in the supporter's blank details, never overwriting one: anyone who knows an
+    address can submit a form with it."""
+    missing = [name for name, value in details.items() if value and not getattr(supporter, name)]
+    if missing:
+        for name in missing:
+            setattr(supporter, name, details[name])
+        supporter.save(update_fields=missing)
 
 
 def source_clean(raw: Mapping[str, Any]) -> dict[str, str]:

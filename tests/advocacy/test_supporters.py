@@ -15,8 +15,10 @@ from advocacy.supporters import (
     SupporterInvalidError,
     consent_record,
     data_token_make,
+    person_fields_clean,
     supporter_erase,
     supporter_export,
+    supporter_get_or_create_locked,
     supporter_upsert,
 )
 from tests.factories import OrganisationFactory, PetitionFactory, SignatureFactory
@@ -53,6 +55,94 @@ def test_upsert_normalises_the_address_and_finds_the_same_supporter_again():
     assert again.pk == first.pk
     assert again.email == "Ana@example.net"
     assert (again.first_name, again.country, again.city) == ("Ana", "DE", "Lyon")
+
+
+def _person(email="ana@example.net", **overrides):
+    fields = {"first_name": "Ana", "last_name": "Supporter", "country": "DE", "city": ""}
+    fields.update(overrides)
+    return person_fields_clean(email=email, postcode="", **fields)
+
+
+def test_the_locked_upsert_creates_then_finds_and_only_fills_blanks():
+    from django.db import transaction
+
+    organisation = OrganisationFactory()
+    with transaction.atomic():
+        first, created = supporter_get_or_create_locked(organisation=organisation, fields=_person())
+    assert created and first.pk is not None
+    with transaction.atomic():
+        again, created = supporter_get_or_create_locked(
+            organisation=organisation, fields=_person(first_name="Other", city="Lyon")
+        )
+    assert not created and again.pk == first.pk
+    stored = Supporter.objects.get(pk=first.pk)
+    assert (stored.first_name, stored.city) == ("Ana", "Lyon")
+    # Another organisation's supporter with the same address is another person.
+    with transaction.atomic():
+        other, created = supporter_get_or_create_locked(
+            organisation=OrganisationFactory(), fields=_person()
+        )
+    assert created and other.pk != first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locked_upsert_makes_a_second_submission_wait_for_the_first():
+    """Two submissions of one new address at once: the second's insert fails on the unique
+    constraint, and it then waits for the first's transaction before it reads the row."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    organisation = OrganisationFactory()
+    inserted, results, errors = threading.Event(), [], []
+
+    def first():
+        try:
+            with transaction.atomic():
+                results.append(
+                    (
+                        "first",
+                        *supporter_get_or_create_locked(
+                            organisation=organisation, fields=_person()
+                        ),
+                    )
+                )
+                inserted.set()
+                time.sleep(0.5)  # still holding its transaction
+                results.append(("first-commit", time.monotonic(), None))
+        except Exception as exc:  # reported below, not lost in the thread
+            errors.append(exc)
+        finally:
+            inserted.set()
+            connection.close()
+
+    def second():
+        try:
+            inserted.wait(10)
+            with transaction.atomic():
+                supporter, created = supporter_get_or_create_locked(
+                    organisation=organisation, fields=_person(city="Lyon")
+                )
+                results.append(("second", supporter, created))
+                results.append(("second-read", time.monotonic(), None))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert not errors, errors
+    by_name = {name: (value, flag) for name, value, flag in results}
+    assert by_name["first"][1] is True and by_name["second"][1] is False
+    assert by_name["first"][0].pk == by_name["second"][0].pk
+    assert by_name["second-read"][0] >= by_name["first-commit"][0]  # it waited
+    assert Supporter.objects.filter(organisation=organisation).count() == 1
+    assert Supporter.objects.get(organisation=organisation).city == "Lyon"
 
 
 def test_upsert_refuses_bad_fields():
