@@ -398,6 +398,8 @@ class Bench:
             [
                 gunicorn,
                 "config.wsgi:application",
+                "-c",
+                "python:config.gunicorn",  # as production runs it (Dockerfile)
                 "--bind",
                 f"127.0.0.1:{self.web_port}",
                 "--workers",

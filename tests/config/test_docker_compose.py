@@ -35,7 +35,9 @@ def test_every_long_running_service_has_a_healthcheck(compose):
 
 def test_the_app_services_run_gunicorn_celery_worker_and_beat(compose):
     services = compose["services"]
-    assert _command(services["web"]).startswith("gunicorn config.wsgi:application")
+    assert _command(services["web"]).startswith(
+        "gunicorn config.wsgi:application -c python:config.gunicorn"
+    )
     assert "celery -A config worker" in _command(services["worker"])
     assert "celery -A config beat" in _command(services["beat"])
     assert "migrate" in _command(services["migrate"])

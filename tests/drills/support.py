@@ -335,6 +335,8 @@ class WebProcess:
                 "-m",
                 "gunicorn",
                 "config.wsgi:application",
+                "-c",
+                "python:config.gunicorn",
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
