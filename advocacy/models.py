@@ -244,9 +244,13 @@ class OutboundEmail(models.Model):
 
     class Meta:
         indexes = [
+            # The dispatcher's claim reads the due rows in this order (ORDER BY not_before, id
+            # LIMIT n): with `id` in the index it reads n entries; with `not_before` alone
+            # PostgreSQL fetched every queued row, sorted them and kept n (26 ms per claim
+            # with 20,000 queued, growing with the backlog).
             models.Index(
-                fields=["not_before"],
-                name="outbox_due_queued",
+                fields=["not_before", "id"],
+                name="outbox_due_queued_in_order",
                 condition=Q(status="queued"),
             ),
             models.Index(

@@ -188,3 +188,59 @@ def test_a_worker_and_beat_deliver_unpublished_rows_through_the_dispatcher(dispa
         worker.stop()
     received = [m["Message-ID"] for m in dispatch_mode.received]
     assert sorted(received) == sorted(e.message_id for e in emails)
+
+
+@pytest.mark.django_db
+def test_a_claim_takes_the_oldest_due_rows_first_ties_by_id():
+    from advocacy.outbox import _claim_due
+
+    now = timezone.now()
+    emails = _create_many(6)
+    due = [now - timedelta(minutes=m) for m in (1, 5, 5, 3, 0, 9)]
+    for email, not_before in zip(emails, due, strict=True):
+        OutboundEmail.objects.filter(pk=email.pk).update(not_before=not_before)
+    OutboundEmail.objects.filter(pk=emails[4].pk).update(not_before=now + timedelta(hours=1))
+
+    claimed = [row.pk for row in _claim_due(4)]
+
+    assert claimed == [emails[5].pk, emails[1].pk, emails[2].pk, emails[3].pk]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
+def test_a_claim_reads_its_batch_from_the_index_in_order_not_the_whole_backlog():
+    """With the index in the claim's order, PostgreSQL walks it and stops after the batch;
+    with `not_before` alone it fetched every queued row and sorted them (26 ms per claim with
+    20,000 queued). The table here has no statistics, as on a busy day before autovacuum."""
+    from config.rows import rows_insert
+
+    from advocacy.outbox import outbound_email_build
+
+    rows_insert(
+        [
+            outbound_email_build(
+                kind=EmailKind.NOTIFICATION,
+                recipient=f"backlog-{i}@example.org",
+                subject="Backlog",
+                body_text="Hello.\n",
+            )
+            for i in range(3000)
+        ]
+    )
+    claim = (
+        "SELECT * FROM advocacy_outboundemail WHERE status = 'queued' AND not_before <= now()"
+        " ORDER BY not_before, id LIMIT 50 FOR UPDATE SKIP LOCKED"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + claim)
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    nodes = []
+    stack = [plan]
+    while stack:
+        node = stack.pop()
+        nodes.append(node)
+        stack.extend(node.get("Plans", []))
+    assert not [n for n in nodes if "Sort" in n["Node Type"]], nodes
+    [scan] = [n for n in nodes if n.get("Index Name") == "outbox_due_queued_in_order"]
+    assert scan["Actual Rows"] <= 50
