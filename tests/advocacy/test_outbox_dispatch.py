@@ -212,9 +212,8 @@ def test_a_claim_reads_its_batch_from_the_index_in_order_not_the_whole_backlog()
     """With the index in the claim's order, PostgreSQL walks it and stops after the batch;
     with `not_before` alone it fetched every queued row and sorted them (26 ms per claim with
     20,000 queued). The table here has no statistics, as on a busy day before autovacuum."""
-    from config.rows import rows_insert
-
     from advocacy.outbox import outbound_email_build
+    from config.rows import rows_insert
 
     rows_insert(
         [
