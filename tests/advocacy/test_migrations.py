@@ -92,3 +92,20 @@ def test_twin_letters_from_before_0004_are_made_distinct_and_erased_ones_left_al
     assert len(set(bodies.values())) == 3
     assert bodies[twins[2]] == f"Dear MEP,\n\nAct.\n\n(letter {twins[2]})\n"
     assert set(Letter.objects.filter(pk__in=erased).values_list("body", flat=True)) == {""}
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's CONCURRENTLY")
+def test_the_claim_order_index_is_built_without_holding_off_new_outbox_rows():
+    """Building the index reads the whole outbox; a plain CREATE INDEX would block every new
+    outbox row (every signature) meanwhile. The new index exists before the old one goes."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("sqlmigrate", "advocacy", "0005", stdout=out)
+    sql = [line for line in out.getvalue().splitlines() if line and not line.startswith("--")]
+    assert sql[0].startswith('CREATE INDEX CONCURRENTLY "outbox_due_queued_in_order"')
+    assert sql[1].startswith('DROP INDEX CONCURRENTLY IF EXISTS "outbox_due_queued"')
+    assert not any(line.startswith(("BEGIN", "COMMIT")) for line in sql)
