@@ -22,7 +22,7 @@ from advocacy.serializers import (
     SignatureCreateInputSerializer,
     SignatureCreateOutputSerializer,
 )
-from advocacy.signatures import signature_create
+from advocacy.signatures import ConsentOutdatedError, signature_create
 from campaign.models import Petition
 from campaign.permissions import organisation_ids_for
 from campaign.selectors import (
@@ -32,7 +32,6 @@ from campaign.selectors import (
     petition_counter_get_live,
 )
 from config.api_schema import error_response
-from config.errors import ConflictError
 from config.net import client_ip
 
 SIGNED_MESSAGE = (
@@ -87,17 +86,18 @@ class SignatureCreateApi(APIView):
         },
     )
     def post(self, request: Request, slug: str) -> Response:
-        campaign = campaign_get_live_for_signing(slug=slug)
+        # This process's copy of the campaign, up to PAGE_CACHE_SECONDS old: signature_create
+        # checks in its insert that the campaign is still live and the consent text unchanged.
+        campaign = campaign_get_live_for_signing(slug=slug, max_age=settings.PAGE_CACHE_SECONDS)
         serializer = SignatureCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
         petition = campaign.petition
         if data["consent_version"] != petition.consent_version:
-            raise ConflictError(
-                "The consent text has changed; show the current one and ask again.",
-                code="consent_outdated",
-                fields={"consent_version": [f"Current version: {petition.consent_version}."]},
-            )
+            # The supporter may have seen a newer text than this process's copy has.
+            petition = campaign_get_live_for_signing(slug=slug).petition
+            if data["consent_version"] != petition.consent_version:
+                raise ConsentOutdatedError(current_version=petition.consent_version)
         signing_ratelimit_check(ip=client_ip(request._request), email=data["email"])
         signature_create(
             petition=petition,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from email.utils import formataddr
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -45,7 +45,8 @@ from advocacy.supporters import (
     supporter_get_or_create,
 )
 from advocacy.tokens import token_make, token_read
-from campaign.models import CampaignStatus, Petition
+from campaign.models import Campaign, CampaignStatus, Petition
+from campaign.selectors import CampaignNotFoundError, campaign_get_live_for_signing
 from config.errors import DomainError
 from config.rows import insert_fields, insert_values
 
@@ -63,6 +64,17 @@ class PetitionClosedError(DomainError):
 class SignatureNotFoundError(DomainError):
     code = "signature_not_found"
     status = 404
+
+
+class ConsentOutdatedError(DomainError):
+    code = "consent_outdated"
+    status = 409
+
+    def __init__(self, *, current_version: int) -> None:
+        super().__init__(
+            "The consent text has changed; show the current one and ask again.",
+            fields={"consent_version": [f"Current version: {current_version}."]},
+        )
 
 
 @dataclass(frozen=True)
@@ -166,7 +178,11 @@ def signature_create(
     Signing again (same normalised address, same organisation) creates nothing and re-sends
     the confirmation at most once per cool-down; callers show the same answer either way, so
     the form reveals nothing about who signed. Owns its transaction; the confirmation mail is
-    an outbox row committed with the signature."""
+    an outbox row committed with the signature.
+
+    `petition` may be a copy a few seconds old (the signing API's memo): the campaign's being
+    live and the consent text the supporter agreed to are checked against the database before
+    anything is written (PetitionClosedError, ConsentOutdatedError otherwise)."""
     campaign = petition.campaign
     if campaign.status != CampaignStatus.LIVE:
         raise PetitionClosedError("This petition is not open for signatures.")
@@ -195,6 +211,10 @@ def signature_create(
                 supporter, signature = first
                 _organisation_news_opt_in(supporter=supporter, channel=channel, source=source or {})
                 return SignResult(signature, True, True)
+        # Not a first signature, or the caller's copy of the petition is out of date: from
+        # here on, the petition as the database has it.
+        petition = _petition_current(petition)
+        campaign = petition.campaign
         supporter, new_supporter = supporter_get_or_create(
             organisation=campaign.organisation,
             email=fields.email,
@@ -238,11 +258,19 @@ def signature_create(
 # and signature keys are taken from their sequences beforehand (`_keys_take`), because the
 # mail's links are signed with them. ON CONFLICT DO NOTHING leaves the existing-supporter case,
 # and a concurrent first signature with the same address, to the general path: the statement
-# then inserts nothing at all.
+# then inserts nothing at all. So does the EXISTS: the caller's petition may be a few seconds
+# old (the signing API's memo), and the statement writes only if its campaign is still live and
+# its consent text is still the one the supporter agreed to; the general path re-reads both.
 _FIRST_SIGNATURE_SQL = """
 WITH sup AS (
     INSERT INTO {supporter} ({supporter_columns})
-    VALUES ({supporter_values})
+    SELECT {supporter_values}
+    WHERE EXISTS (
+        SELECT 1 FROM {petition} p JOIN {campaign} c ON c.id = p.{petition_campaign}
+        WHERE p.id = %(petition_id)s AND c.{campaign_status} = %(live)s
+          AND p.{petition_consent_version} = %(consent_version)s
+          AND p.{petition_consent_text} = %(consent_text)s
+    )
     ON CONFLICT (organisation_id, email) DO NOTHING
     RETURNING id
 ), con AS (
@@ -330,6 +358,17 @@ def _first_signature_sql() -> str:
         parts[name] = model._meta.db_table
         parts[f"{name}_columns"] = ", ".join(f'"{column}"' for column in values)
         parts[f"{name}_values"] = ", ".join(values.values())
+    parts["petition"] = Petition._meta.db_table
+    parts["campaign"] = Campaign._meta.db_table
+    checked: tuple[tuple[str, type[Model], str], ...] = (
+        ("petition_campaign", Petition, "campaign"),
+        ("campaign_status", Campaign, "status"),
+        ("petition_consent_version", Petition, "consent_version"),
+        ("petition_consent_text", Petition, "consent_text"),
+    )
+    for part, checked_model, field in checked:
+        column = cast("Field[Any, Any]", checked_model._meta.get_field(field)).column
+        parts[part] = f'"{column}"'
     outbox = _outbox_fields()
     parts["outbox"] = OutboundEmail._meta.db_table
     parts["outbox_columns"] = ", ".join(f'"{field.column}"' for field in outbox)
@@ -405,6 +444,7 @@ def _first_signature_insert(
         "channel": channel,
         "source": json.dumps(source_clean(source)),
         "petition_id": petition.pk,
+        "live": CampaignStatus.LIVE.value,
         "status": SignatureStatus.PENDING.value,
     }
     for n, value in enumerate(insert_values(mail, _outbox_fields(), connection)):
@@ -421,6 +461,23 @@ def _first_signature_insert(
     if settings.OUTBOX_PUBLISH_ON_COMMIT:
         transaction.on_commit(lambda: publish_send([mail.pk]))
     return supporter, signature
+
+
+def _petition_current(petition: Petition) -> Petition:
+    """The petition as the database has it now, for a caller whose copy may be seconds old;
+    refuses if its campaign has closed or its consent text changed since that copy."""
+    try:
+        current = campaign_get_live_for_signing(slug=petition.campaign.slug).petition
+    except CampaignNotFoundError:
+        raise PetitionClosedError("This petition is not open for signatures.") from None
+    if current.pk != petition.pk:  # the address now belongs to another campaign
+        raise PetitionClosedError("This petition is not open for signatures.")
+    if (current.consent_version, current.consent_text) != (
+        petition.consent_version,
+        petition.consent_text,
+    ):
+        raise ConsentOutdatedError(current_version=current.consent_version)
+    return current
 
 
 def _signature_for_update(*, petition: Petition, supporter: Supporter) -> Signature | None:

@@ -158,7 +158,14 @@ def _live_campaign_load(*, slug: str, with_call: bool) -> Campaign:
     return campaign
 
 
-def campaign_get_live_for_signing(*, slug: str) -> Campaign:
+def campaign_get_live_for_signing(*, slug: str, max_age: int = 0) -> Campaign:
     """The live campaign with this slug, with only what signing needs (organisation and
-    petition): the signing API is the hottest write path. Raises CampaignNotFoundError."""
-    return _live_campaign_load(slug=slug, with_call=False)
+    petition): the signing API is the hottest write path. Raises CampaignNotFoundError.
+
+    With max_age, the campaign this process loaded up to that many seconds ago may be returned
+    instead (config/memo.py), shared and read-only. Signing does not trust it for what
+    decides: its insert checks in the same statement that the campaign is still live and its
+    consent text unchanged (advocacy/signatures.py), and reloads it when not."""
+    return memo.get_or_set(
+        f"signing:{slug}", lambda: _live_campaign_load(slug=slug, with_call=False), max_age
+    )

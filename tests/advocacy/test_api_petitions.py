@@ -234,3 +234,93 @@ def test_the_public_counters_may_be_cached_briefly_but_an_organisers_never(clien
     membership = MembershipFactory(organisation=petition.campaign.organisation, role="viewer")
     client.force_login(membership.user)
     assert client.get(url)["Cache-Control"] == "private, no-store"
+
+
+# --- The campaign as this process remembers it (PAGE_CACHE_SECONDS) --------------------------
+# The signing API reads the campaign from the per-process memo. A change made by another
+# process (here: a queryset update, which sends no signal) reaches this one only when the
+# entry expires, so the insert itself must refuse what the database no longer allows.
+
+
+def _remembered(client, petition):
+    """Sign once, so that this process remembers the campaign; return that first signature."""
+    assert client.post(_sign_url(petition), _payload(), format="json").status_code == 202
+    return Signature.objects.get()
+
+
+def _nothing_more_written(signatures=1):
+    from advocacy.models import Consent, Supporter
+
+    assert Signature.objects.count() == signatures
+    assert Supporter.objects.count() == signatures
+    assert Consent.objects.count() == signatures
+    assert OutboundEmail.objects.count() == signatures
+
+
+def test_a_remembered_campaign_costs_the_signing_request_no_lookup(client, petition):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from advocacy.signatures import _keys, _keys_take
+
+    _remembered(client, petition)
+    # A fresh block of keys is taken (15 left whatever earlier tests used): what remains
+    # is the signature itself.
+    _keys.clear()
+    _keys_take()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(_sign_url(petition), _payload(), format="json")
+
+    assert response.status_code == 202, response.content
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert len(statements) == 1 and statements[0].lstrip().startswith("WITH sup AS")
+    assert Signature.objects.count() == 2
+
+
+@pytest.mark.parametrize("known", [False, True], ids=["new address", "known supporter"])
+def test_a_campaign_closed_by_another_process_refuses_at_once_and_writes_nothing(
+    client, petition, known
+):
+    from campaign.models import Campaign
+
+    _remembered(client, petition)
+    payload = _payload()
+    if known:  # the general path: a supporter of this organisation signing again
+        payload["email"] = Signature.objects.get().supporter.email
+    Campaign.objects.filter(pk=petition.campaign_id).update(status=CampaignStatus.CLOSED)
+
+    response = client.post(_sign_url(petition), payload, format="json")
+
+    _assert_error(response, 409, "petition_closed")
+    _nothing_more_written()
+
+
+def test_a_consent_text_changed_by_another_process_is_asked_for_again(client, petition):
+    from campaign.models import Petition
+
+    _remembered(client, petition)
+    # Even a text changed without a new version number: what was shown is not what is stored.
+    Petition.objects.filter(pk=petition.pk).update(consent_text="A different promise.")
+
+    response = client.post(_sign_url(petition), _payload(), format="json")
+
+    error = _assert_error(response, 409, "consent_outdated")
+    assert error["fields"] == {"consent_version": ["Current version: 1."]}
+    _nothing_more_written()
+
+
+def test_a_supporter_who_saw_a_newer_consent_text_than_this_process_can_sign(client, petition):
+    from advocacy.models import Consent
+    from campaign.models import Petition
+
+    _remembered(client, petition)
+    Petition.objects.filter(pk=petition.pk).update(consent_text="Version two.", consent_version=2)
+
+    old = client.post(_sign_url(petition), _payload(consent_version=1), format="json")
+    new = client.post(_sign_url(petition), _payload(consent_version=2), format="json")
+
+    _assert_error(old, 409, "consent_outdated")
+    assert new.status_code == 202, new.content
+    latest = Consent.objects.order_by("-pk").first()
+    assert (latest.version, latest.text) == (2, "Version two.")
+    _nothing_more_written(signatures=2)
