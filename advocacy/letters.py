@@ -24,10 +24,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import MD5
-from django.urls import reverse
 from django.utils import timezone
 
-from advocacy.emails import absolute_url, unsubscribe_headers, unsubscribe_url
+from advocacy.emails import token_url, unsubscribe_headers, unsubscribe_url
 from advocacy.models import (
     Channel,
     ConsentPurpose,
@@ -530,7 +529,7 @@ class LetterRequestResult:
 
 def confirmation_url(*, request_id: int) -> str:
     token = token_make(purpose=CONFIRM_PURPOSE, object_id=request_id)
-    return absolute_url(reverse("letters:confirm", kwargs={"token": token}))
+    return token_url("letters:confirm", token)
 
 
 def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:

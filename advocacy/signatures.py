@@ -22,11 +22,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Field, Model
-from django.urls import reverse
 from django.utils import timezone
 
 from advocacy.disposable import email_disposable_check
-from advocacy.emails import absolute_url, unsubscribe_headers, unsubscribe_url
+from advocacy.emails import token_url, unsubscribe_headers, unsubscribe_url
 from advocacy.models import (
     Consent,
     ConsentPurpose,
@@ -97,7 +96,7 @@ def confirm_max_age_seconds() -> int:
 
 def confirmation_url(*, signature_id: int) -> str:
     token = token_make(purpose=CONFIRM_PURPOSE, object_id=signature_id)
-    return absolute_url(reverse("advocacy:signature-confirm", kwargs={"token": token}))
+    return token_url("advocacy:signature-confirm", token)
 
 
 def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> OutboundEmail:
