@@ -25,6 +25,7 @@ import contextlib
 import functools
 import logging
 import random
+import select
 import smtplib
 import socket
 import time
@@ -38,7 +39,7 @@ from typing import Any, Required, TypedDict, Unpack
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -333,6 +334,81 @@ class _SentLetter:
     mep_email: str
 
 
+class _DeferredSentMark:
+    """The "sent" mark of the mail just delivered, on its way to PostgreSQL while the next mail
+    goes out.
+
+    Why: a mail costs four SMTP round trips (MAIL, RCPT, DATA, the message) and its mark a
+    fifth; a worker waited for each mark's answer before starting the next mail, and on a busy
+    machine that answer waits for the database backend to be scheduled. The mark is sent with
+    libpq's asynchronous call, which outside pipeline mode ends the statement with its own
+    Sync: the UPDATE commits on its own, exactly like the autocommit statement it replaces,
+    whether or not its answer is read. A worker killed before reading it loses nothing the
+    waiting mark would have kept.
+
+    `finish()` reads the answer, and must run before anything else uses the connection; only
+    the plain mark is deferred (a letter's mark returns what its webhook needs)."""
+
+    _SQL = (
+        b"UPDATE advocacy_outboundemail SET status = $1, sent_at = $2, last_error = ''"
+        b" WHERE id = $3 AND status = $4 AND claimed_at = $5"
+    )
+
+    def __init__(self) -> None:
+        self._pgconn: Any = None
+
+    def start(self, email: OutboundEmail) -> bool:
+        """Send `email`'s mark without waiting for the answer; False when it cannot be
+        deferred (a letter, not PostgreSQL, inside a transaction) and the caller must mark
+        it with `_record_sent`."""
+        self.finish()
+        if (
+            email.kind == EmailKind.LETTER
+            or connection.vendor != "postgresql"
+            or connection.in_atomic_block
+            or email.claimed_at is None
+        ):
+            return False
+        params = [
+            OutboundEmailStatus.SENT.value,
+            timezone.now().isoformat(),
+            str(email.pk),
+            SENDING.value,
+            email.claimed_at.isoformat(),
+        ]
+        with connection.wrap_database_errors:
+            connection.ensure_connection()
+            pgconn = connection.connection.pgconn
+            pgconn.send_query_params(self._SQL, [value.encode() for value in params])
+            self._pgconn = pgconn
+            while pgconn.flush():  # a non-blocking connection may not have sent it all yet
+                select.select([], [pgconn.socket], [])
+        return True
+
+    def finish(self) -> None:
+        """Read the answer of the mark in flight, if any; raises DatabaseError if it failed.
+        Interrupted (a soft time limit), it can be called again to read the rest."""
+        pgconn = self._pgconn
+        if pgconn is None:
+            return
+        from psycopg import pq
+
+        failure = ""
+        with connection.wrap_database_errors:
+            while True:
+                while pgconn.is_busy():
+                    select.select([pgconn.socket], [], [])
+                    pgconn.consume_input()
+                result = pgconn.get_result()
+                if result is None:
+                    self._pgconn = None
+                    break
+                if result.status != pq.ExecStatus.COMMAND_OK and not failure:
+                    failure = (result.error_message or b"").decode(errors="replace").strip()
+        if failure:
+            raise DatabaseError(f"marking a mail sent failed: {failure}")
+
+
 def _record_sent(email: OutboundEmail) -> None:
     adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
     params = [
@@ -435,6 +511,12 @@ def outbound_email_send_many(*, email_ids: Sequence[int]) -> list[SendOutcome]:
     return outcomes + _send_claimed(rows)
 
 
+def _claims_renewal_due(rows: Sequence[OutboundEmail]) -> bool:
+    claimed_at = rows[0].claimed_at if rows else None
+    renew_after = timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS / 3)
+    return claimed_at is not None and timezone.now() - claimed_at >= renew_after
+
+
 def _claims_renew(
     rows: list[OutboundEmail],
 ) -> tuple[list[OutboundEmail], list[OutboundEmail]]:
@@ -447,13 +529,10 @@ def _claims_renew(
     once a third of the limit has passed closes that; a row already handed back is dropped,
     because another worker owns it now. Costs one UPDATE per third of the limit, not per mail.
     """
-    if not rows:
+    if not _claims_renewal_due(rows):
         return rows, []
     now = timezone.now()
     claimed_at = rows[0].claimed_at
-    renew_after = timedelta(seconds=settings.OUTBOX_STALE_SENDING_SECONDS / 3)
-    if claimed_at is None or now - claimed_at < renew_after:
-        return rows, []
     with transaction.atomic():
         kept_ids = set(
             OutboundEmail.objects.select_for_update()
@@ -486,8 +565,11 @@ def _send_claimed(rows: Sequence[OutboundEmail]) -> list[SendOutcome]:
     outcomes: list[SendOutcome] = []
     connection = mailers.default
     pending = list(rows)
+    mark = _DeferredSentMark()
     try:
         while pending:
+            if _claims_renewal_due(pending):
+                mark.finish()  # the renewal needs the database connection
             pending, lost = _claims_renew(pending)
             outcomes.extend(SendOutcome(row.pk, "skipped") for row in lost)
             if not pending:
@@ -502,22 +584,29 @@ def _send_claimed(rows: Sequence[OutboundEmail]) -> list[SendOutcome]:
             except SoftTimeLimitExceeded as exc:
                 # The hard limit kills this process soon: retry this row, hand the unsent rest
                 # back now instead of leaving it stranded in `sending` until the sweep.
+                mark.finish()
                 outcomes.append(_record_failure(email, exc))
                 outcomes.extend(_claims_release(pending))
                 break
             except Exception as exc:
+                mark.finish()
                 outcomes.append(_record_failure(email, exc))
                 # The session may be unusable after an error: start the next one afresh.
                 with contextlib.suppress(Exception):  # already broken; nothing to tell
                     connection.close()
             else:
-                _record_sent(email)
+                # The previous mail's mark was answered while this one went out.
+                if not mark.start(email):
+                    _record_sent(email)
                 outcomes.append(SendOutcome(email.pk, "sent"))
     finally:
         try:
-            connection.close()
-        except Exception as exc:
-            logger.info("closing the SMTP connection failed: %s", exc)
+            mark.finish()  # also after an error: the connection must not be left mid-answer
+        finally:
+            try:
+                connection.close()
+            except Exception as exc:
+                logger.info("closing the SMTP connection failed: %s", exc)
     return outcomes
 
 
