@@ -334,6 +334,13 @@ class _SentLetter:
     mep_email: str
 
 
+def _numbered_placeholders(sql: str) -> bytes:
+    """`sql` (written for a cursor, with %s) for libpq's own calls, which number them: $1, $2…"""
+    parts = sql.split("%s")
+    numbered = "".join(f"{part}${n}" for n, part in enumerate(parts[:-1], start=1))
+    return (numbered + parts[-1]).encode()
+
+
 class _DeferredSentMark:
     """The "sent" mark of the mail just delivered, on its way to PostgreSQL while the next mail
     goes out.
@@ -349,10 +356,7 @@ class _DeferredSentMark:
     `finish()` reads the answer, and must run before anything else uses the connection; only
     the plain mark is deferred (a letter's mark returns what its webhook needs)."""
 
-    _SQL = (
-        b"UPDATE advocacy_outboundemail SET status = $1, sent_at = $2, last_error = ''"
-        b" WHERE id = $3 AND status = $4 AND claimed_at = $5"
-    )
+    _SQL = _numbered_placeholders(_RECORD_SENT_SQL)
 
     def __init__(self) -> None:
         self._pgconn: Any = None
