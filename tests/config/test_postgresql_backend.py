@@ -88,3 +88,48 @@ def test_a_closed_connection_is_not_polled(wrapper):
     assert wrapper._socket_quiet() is False
     _next_request(wrapper)
     assert spy.calls == 1
+
+
+def test_the_binding_cursor_sends_binary_arrays_as_they_are_and_is_logged():
+    """What rows_insert relies on: `%b` arrays arrive as they were (text an array literal
+    would have to escape included), timestamps come back in the connection's time zone, and
+    Django logs the statement like any other."""
+    from datetime import UTC, datetime
+
+    from django.test.utils import CaptureQueriesContext
+
+    texts = ['Quote " brace { } comma , backslash \\ NULL', "Zeile\nzwei ü €", "", None]
+    moment = datetime(2022, 1, 20, 12, 0, tzinfo=UTC)
+    with CaptureQueriesContext(connection) as queries, connection.binding_cursor() as cursor:
+        cursor.execute(
+            "SELECT t, %b::timestamptz FROM unnest(%b::text[]) WITH ORDINALITY AS u (t, n)"
+            " ORDER BY n",
+            [moment, texts],
+        )
+        rows = cursor.fetchall()
+    assert [row[0] for row in rows] == texts
+    assert rows[0][1] == moment and rows[0][1].tzinfo is not None
+    assert len(queries) == 1 and "unnest($2::text[])" in queries[0]["sql"]
+
+
+def test_the_binding_cursor_writes_in_the_callers_transaction():
+    """Its writes are the request's: seen by the ORM's cursor at once, undone with the
+    savepoint they were made in."""
+    from django.db import transaction
+
+    class Undo(Exception):
+        pass
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM binding_probe")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE binding_probe (t text)")
+    with pytest.raises(Undo), transaction.atomic():
+        with connection.binding_cursor() as cursor:
+            cursor.execute("INSERT INTO binding_probe SELECT unnest(%b::text[])", [["a", "b"]])
+        assert count() == 2
+        raise Undo
+    assert count() == 0

@@ -106,6 +106,8 @@ def test_several_rows_go_in_as_arrays_and_are_the_rows_bulk_create_writes():
 
     if connection.vendor == "postgresql":
         assert len(queries) == 1 and "unnest(" in queries[0]["sql"]
+        # Sent apart from the statement, in binary (config/postgresql's binding cursor).
+        assert "unnest($1::" in queries[0]["sql"]
     for mine, bulk in zip(ours, theirs, strict=True):
         assert _stored(mine.pk) == _stored(bulk.pk)
     assert [OutboundEmail.objects.get(pk=e.pk).subject for e in ours] == ["First", tricky, "NULL"]
