@@ -329,7 +329,10 @@ class SupporterValues:
     country: str = ""
 
 
+@functools.lru_cache(maxsize=64)
 def _format_date(value: date | None, language: str) -> str:
+    # Cached: the resolution's date in the letter's language, the same for every letter of
+    # a campaign (formatting it under translation.override was a quarter of the merge work).
     if value is None:
         return ""
     with translation.override(language):

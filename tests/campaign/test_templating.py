@@ -198,6 +198,32 @@ def test_merge_values_write_the_family_name_in_title_case():
     assert values["resolution"]["date"] == "20 Januar 2022"
 
 
+def test_the_resolution_date_is_written_in_each_letters_language_one_after_another():
+    """The formatted date is cached per date and language: alternating languages must still
+    give each its own month names, and leave the active language alone."""
+    from django.utils import translation
+
+    def written(language: str) -> str:
+        return merge_values(
+            mep=Mep(first_name="A", last_name="B", country_code="FR", gender="F"),
+            vote="",
+            committees=[],
+            language=language,
+            supporter=SupporterValues(first_name="Ana", last_name="S"),
+            campaign_title="Free them",
+            resolution_date=date(2022, 1, 20),
+        )["resolution"]["date"]
+
+    with translation.override("en"):
+        assert [written(x) for x in ("de", "fr", "de", "en")] == [
+            "20 Januar 2022",
+            "20 janvier 2022",
+            "20 Januar 2022",
+            "20 January 2022",
+        ]
+        assert translation.get_language() == "en"
+
+
 @pytest.mark.parametrize(
     ("country", "languages", "expected"),
     [
