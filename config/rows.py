@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, router
-from django.db.models import Field, Model
+from django.db.models import CharField, Field, Model, TextField
 
 
 @functools.cache
@@ -85,11 +85,39 @@ def _statements(model: type[Model], alias: str) -> _Statements | None:
     return _Statements(fields=fields, one_row=one_row, arrays=arrays, arrays_binary=arrays_binary)
 
 
+_TEXT_METHODS = ("pre_save", "get_db_prep_save", "get_db_prep_value", "get_prep_value", "to_python")
+
+
+@functools.cache
+def _plain_text_attnames(model: type[Model]) -> frozenset[str]:
+    """The model's CharField/TextField columns (EmailField, SlugField… included) whose class
+    changes none of the methods an INSERT's value goes through: for those, a `str` value is
+    sent as it is (Django's own methods return it unchanged), so it need not go through them.
+    A subclass that overrides any of them keeps the ORM's path."""
+    names = set()
+    for field in model._meta.concrete_fields:
+        base = next((b for b in (CharField, TextField) if isinstance(field, b)), None)
+        if base is not None and all(
+            getattr(type(field), method) is getattr(base, method) for method in _TEXT_METHODS
+        ):
+            names.add(field.attname)
+    return frozenset(names)
+
+
 def insert_values(obj: Model, fields: Sequence[Field[Any, Any]], connection: Any) -> list[Any]:
     """`obj`'s values for `fields`, as the ORM's INSERT sends them (`pre_save`, then
     `get_db_prep_save`: defaults, `auto_now_add`, JSON, foreign keys)."""
     obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    text = _plain_text_attnames(type(obj))
+    values = []
+    for field in fields:
+        if field.attname in text:
+            value = getattr(obj, field.attname)
+            if type(value) is str:  # what CharField/TextField would send (see above)
+                values.append(value)
+                continue
+        values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+    return values
 
 
 def rows_insert[M: Model](objs: Sequence[M]) -> Sequence[M]:

@@ -148,3 +148,42 @@ def test_an_expression_value_is_left_to_the_orm():
     rows_insert(emails)
 
     assert OutboundEmail.objects.filter(organisation=organisation).count() == 2
+
+
+def test_text_values_skip_the_orm_only_where_the_orm_would_not_change_them():
+    """Plain CharField/TextField columns with `str` values are sent as they are; anything
+    else (another type in a text column, a field class that changes the value) still goes
+    through the field's own methods."""
+    from django.db import models
+    from django.test.utils import isolate_apps
+
+    from config.rows import _plain_text_attnames, insert_fields, insert_values
+
+    with isolate_apps("advocacy"):
+
+        class ShoutingField(models.CharField):
+            def get_prep_value(self, value):
+                return super().get_prep_value(value).upper()
+
+        class Note(models.Model):
+            title = models.CharField(max_length=20)
+            text = models.TextField()
+            address = models.EmailField()
+            loud = ShoutingField(max_length=20)
+            count = models.IntegerField(default=0)
+
+            class Meta:
+                app_label = "advocacy"
+
+            def __str__(self) -> str:
+                return self.title
+
+        assert _plain_text_attnames(Note) == {"title", "text", "address"}
+        note = Note(title=42, text="Zeile\nzwei", address="a@example.org", loud="hey", count=3)
+        fields = insert_fields(Note)
+        names = [field.attname for field in fields]
+        values = dict(zip(names, insert_values(note, fields, connection), strict=True))
+    assert values["title"] == "42"  # an int in a text column: str(), as the ORM does
+    assert values["text"] == "Zeile\nzwei"
+    assert values["loud"] == "HEY"  # the subclass's own get_prep_value ran
+    assert int(values["count"]) == 3
