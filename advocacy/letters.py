@@ -39,7 +39,11 @@ from advocacy.models import (
     OutboundEmailStatus,
     Supporter,
 )
-from advocacy.outbox import outbound_email_build, outbound_email_create, outbound_emails_save
+from advocacy.outbox import (
+    OutboundEmailVariant,
+    outbound_email_create,
+    outbound_emails_write_alike,
+)
 from advocacy.supporters import (
     consent_record,
     person_fields_clean,
@@ -782,7 +786,7 @@ def live_delivery_enabled(*, campaign: Campaign) -> bool:
     return bool(settings.LETTERS_LIVE_DELIVERY_ALLOWED) and campaign.live_delivery
 
 
-def _next_slot(*, campaign: Campaign, mep: Mep, now: datetime) -> datetime:
+def _next_slot(*, campaign: Campaign, mep_id: int, now: datetime) -> datetime:
     """The earliest time this MEP's next letter of this campaign may leave so that no hour
     holds more than LETTERS_PER_MEP_PER_HOUR of them. Counted from the outbox rows already
     scheduled; the caller holds the MEP row lock, so two confirmations cannot take the same
@@ -799,7 +803,7 @@ def _next_slot(*, campaign: Campaign, mep: Mep, now: datetime) -> datetime:
     latest: list[datetime] = list(
         Letter.objects.filter(
             campaign=campaign,
-            mep=mep,
+            mep_id=mep_id,
             status__in=[LetterStatus.QUEUED, LetterStatus.SENT],
             scheduled_for__gt=now - timedelta(hours=1),
         )
@@ -828,73 +832,102 @@ _LETTERS_QUEUED_SQL = (
 )
 
 
+@dataclass(frozen=True)
+class _Confirmed:
+    """A confirmed letter as queueing it needs it: no model instances (a confirmation queues
+    twenty letters, and loading them with their MEPs was forty instances to build)."""
+
+    id: int
+    mep_id: int
+    mep_email: str
+    subject: str
+    body: str
+
+    @classmethod
+    def of(cls, letter: Letter) -> _Confirmed:
+        return cls(letter.pk, letter.mep_id, letter.mep.email, letter.subject, letter.body)
+
+
+def _letters_confirmed(request: LetterRequest) -> list[_Confirmed]:
+    """The request's letters still awaiting confirmation, in MEP order (the lock order)."""
+    rows = (
+        Letter.objects.filter(request=request, status=LetterStatus.AWAITING_CONFIRMATION)
+        .order_by("mep_id")
+        .values_list("id", "mep_id", "mep__email", "subject", "body")
+    )
+    return [_Confirmed(*row) for row in rows]
+
+
 def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> None:
     """Queue one confirmed letter now (see `_letters_queue`)."""
-    _letters_queue(letters=[letter], supporter=supporter, now=now)
+    _letters_queue(
+        campaign=letter.campaign, letters=[_Confirmed.of(letter)], supporter=supporter, now=now
+    )
 
 
-def _letters_queue(*, letters: Sequence[Letter], supporter: Supporter, now: datetime) -> None:
+def _letters_queue(
+    *, campaign: Campaign, letters: Sequence[_Confirmed], supporter: Supporter, now: datetime
+) -> None:
     """Give each confirmed letter its pacing slot and its outbox row, or mark it skipped when
     its MEP has no address: one INSERT for all the rows and one UPDATE for all the letters.
     The caller holds the MEPs' row locks, and the letters are to distinct MEPs (one letter per
     MEP per supporter), so no letter's slot depends on another's in the same call."""
-    emails = []
+    organisation = campaign.organisation
+    live = live_delivery_enabled(campaign=campaign)
+    variants: list[OutboundEmailVariant] = []
+    queued: list[_Confirmed] = []
+    slots: list[datetime] = []
+    # status, reason, outbox row, slot, letter
+    rows: list[tuple[str, str, int | None, datetime | None, int]] = []
     for letter in letters:
-        campaign = letter.campaign
-        organisation = campaign.organisation
-        mep = letter.mep
-        if not mep.email:
-            letter.status = LetterStatus.SKIPPED
-            letter.status_reason = NO_EMAIL_REASON
+        if not letter.mep_email:
+            rows.append((LetterStatus.SKIPPED, NO_EMAIL_REASON, None, None, letter.id))
             continue
-        live = live_delivery_enabled(campaign=campaign)
-        slot = _next_slot(campaign=campaign, mep=mep, now=now)
-        subject = letter.subject if live else (TEST_PREFIX + letter.subject)[:300]
-        email = outbound_email_build(
-            kind=EmailKind.LETTER,
-            # Test mode: never an MEP. The organisation sees exactly what would go out.
-            recipient=mep.email if live else organisation.test_address,
-            # The organisation's verified address in From (DMARC), the citizen's name on it,
-            # and the citizen in Reply-To so the MEP's answer reaches them.
-            sender=formataddr((supporter.full_name, organisation.sending_address)),
-            reply_to=formataddr((supporter.full_name, supporter.email or "")),
-            subject=subject,
-            body_text=letter.body,
-            headers={} if live else {"X-Resolute-Test-Recipient": mep.email},
-            not_before=slot,
-            organisation=organisation,
-            campaign=campaign,
+        slot = _next_slot(campaign=campaign, mep_id=letter.mep_id, now=now)
+        variants.append(
+            {
+                # Test mode: never an MEP. The organisation sees exactly what would go out.
+                "recipient": letter.mep_email if live else organisation.test_address,
+                "subject": letter.subject if live else (TEST_PREFIX + letter.subject)[:300],
+                "body_text": letter.body,
+                "headers": {} if live else {"X-Resolute-Test-Recipient": letter.mep_email},
+                "not_before": slot,
+            }
         )
-        emails.append(email)
-        letter.status = LetterStatus.QUEUED
-        letter.outbound_email = email
-        letter.scheduled_for = slot
-    outbound_emails_save(emails)
-    rows = []
-    adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
-    for letter in letters:
-        if letter.outbound_email is not None:
-            letter.outbound_email_id = letter.outbound_email.pk  # saved just now
-        rows.append(
-            (
-                letter.status,
-                letter.status_reason,
-                letter.outbound_email_id,
-                adapt(letter.scheduled_for),
-                letter.pk,
-            )
+        queued.append(letter)
+        slots.append(slot)
+    if variants:
+        first = variants[0]
+        email_ids = outbound_emails_write_alike(
+            common={
+                "kind": EmailKind.LETTER,
+                "recipient": first["recipient"],
+                # The organisation's verified address in From (DMARC), the citizen's name on
+                # it, and the citizen in Reply-To so the MEP's answer reaches them.
+                "sender": formataddr((supporter.full_name, organisation.sending_address)),
+                "reply_to": formataddr((supporter.full_name, supporter.email or "")),
+                "subject": first["subject"],
+                "body_text": first["body_text"],
+                "organisation": organisation,
+                "campaign": campaign,
+            },
+            variants=variants,
         )
+        for letter, slot, email_id in zip(queued, slots, email_ids, strict=True):
+            rows.append((LetterStatus.QUEUED, "", email_id, slot, letter.id))
     if not rows:  # every letter of the request was cancelled before its confirmation
         return
+    adapt = connection.ops.adapt_datetimefield_value  # the stored form (naive UTC on SQLite)
+    stored = [(status, why, email, adapt(slot), pk) for status, why, email, slot, pk in rows]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # All the letters in one statement, one array per column: PostgreSQL plans it once
             # (20 single-row UPDATEs were 20 statements to parse and plan, 2.5 ms a request).
-            columns = [list(column) for column in zip(*rows, strict=True)]
+            columns = [list(column) for column in zip(*stored, strict=True)]
             cursor.execute(_LETTERS_QUEUED_SQL, columns)
         else:
             # `bulk_update` builds a CASE per field and letter, which cost more than these.
-            cursor.executemany(_LETTER_QUEUED_SQL, rows)
+            cursor.executemany(_LETTER_QUEUED_SQL, stored)
 
 
 def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> None:
@@ -949,11 +982,7 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
         request.status = LetterRequestStatus.CONFIRMED
         request.confirmed_at = now
         request.save(update_fields=["status", "confirmed_at"])
-        letters = list(
-            Letter.objects.filter(request=request).select_related("mep").order_by("mep_id")
-        )
-        for letter in letters:  # all of the request's campaign, loaded with it above
-            letter.campaign = request.campaign
+        letters = _letters_confirmed(request)
         if int(settings.LETTERS_PER_MEP_PER_HOUR):
             # MEP rows locked in id order (no deadlock between two confirmations): the pacing
             # slots of one MEP are handed out one confirmation at a time. With pacing off
@@ -965,12 +994,13 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
                 .values_list("pk", flat=True)
             )
         _letters_queue(
-            letters=[x for x in letters if x.status == LetterStatus.AWAITING_CONFIRMATION],
-            supporter=request.supporter,
-            now=now,
+            campaign=request.campaign, letters=letters, supporter=request.supporter, now=now
         )
-        if request.wants_copy:
-            _copy_email_write(request=request, letters=letters)
+        if request.wants_copy:  # all of them, as they now stand (queued, skipped, cancelled)
+            copies = list(
+                Letter.objects.filter(request=request).select_related("mep").order_by("mep_id")
+            )
+            _copy_email_write(request=request, letters=copies)
     return request
 
 

@@ -47,7 +47,7 @@ from advocacy.mime import OutboxMessage
 from advocacy.models import EmailKind, Letter, LetterStatus, OutboundEmail, OutboundEmailStatus
 from campaign.models import Campaign, Organisation
 from config.errors import DomainError
-from config.rows import rows_insert
+from config.rows import rows_insert, rows_insert_alike
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +165,55 @@ def outbound_email_create(
     email = outbound_email_build(**fields)
     outbound_emails_save([email], publish=publish)
     return email
+
+
+class OutboundEmailVariant(TypedDict, total=False):
+    """What may differ between the rows `outbound_emails_write_alike` writes."""
+
+    recipient: str
+    subject: str
+    body_text: str
+    headers: dict[str, str]
+    not_before: datetime
+
+
+def outbound_emails_write_alike(
+    *,
+    common: OutboundEmailFields,
+    variants: Sequence[OutboundEmailVariant],
+    publish: bool = True,
+) -> list[int]:
+    """Write one outbox row per entry of `variants`: the fields of `common` (as for
+    `outbound_email_build`) with the entry's own recipient, subject, body, headers or due
+    time, and a Message-ID of its own. The same checks as `outbound_email_build` (no line
+    break in any header), one INSERT (`config.rows.rows_insert_alike`), the same publishing as
+    `outbound_emails_save`. Returns the rows' ids, in order. Call inside the transaction of
+    the action that caused the mails."""
+    if not variants:
+        return []
+    prototype = outbound_email_build(**common)
+    for variant in variants:
+        for name, value in (
+            ("To", variant.get("recipient")),
+            ("Subject", variant.get("subject")),
+            *variant.get("headers", {}).items(),
+        ):
+            if value is not None:
+                _check_header_value(name, value)
+    names = sorted({name for variant in variants for name in variant})
+    varying: dict[str, list[Any]] = {
+        name: [variant.get(name, getattr(prototype, name)) for variant in variants]
+        for name in names
+    }
+    varying["message_id"] = [new_message_id() for _ in variants]
+    now = timezone.now()
+    ids = rows_insert_alike(prototype, varying)
+    if publish and settings.OUTBOX_PUBLISH_ON_COMMIT:
+        due_times = varying.get("not_before", [prototype.not_before] * len(ids))
+        due = [pk for pk, when in zip(ids, due_times, strict=True) if when <= now]
+        if due:
+            transaction.on_commit(lambda: publish_send(due))
+    return ids
 
 
 def publish_send(email_ids: Sequence[int]) -> None:

@@ -305,6 +305,8 @@ def test_confirming_queues_letters_to_the_test_address_by_default(world):
     assert organisation.sending_address in mail.sender
     assert "ana@example.net" in mail.reply_to
     assert mail.body_text == letters[1001].body
+    # Who it would have reached, for the organisation to see (never in a live letter).
+    assert mail.headers == {"X-Resolute-Test-Recipient": letters[1001].mep.email}
     # No address: skipped with a visible reason, nothing queued for it.
     assert letters[1003].status == LetterStatus.SKIPPED
     assert "no published e-mail" in letters[1003].status_reason
@@ -327,6 +329,7 @@ def test_letters_reach_meps_only_when_deployment_and_campaign_both_allow_it(
     mail = Letter.objects.get().outbound_email
     assert (mail.recipient == world.anna.email) is to_mep
     assert mail.subject.startswith("[TEST] ") is not to_mep
+    assert ("X-Resolute-Test-Recipient" in mail.headers) is not to_mep
 
 
 def test_confirming_twice_queues_nothing_more(world):

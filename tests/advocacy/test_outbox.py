@@ -108,6 +108,80 @@ def test_a_row_scheduled_for_later_is_not_published_until_the_sweep_finds_it_due
     assert published == [[email.pk]]
 
 
+@pytest.mark.django_db
+def test_rows_written_alike_are_the_rows_built_one_by_one_and_only_due_ones_are_published(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    """A confirmation's letters: common fields once, each row its own recipient, subject,
+    body, headers and due time, and a Message-ID of its own."""
+    from advocacy.outbox import outbound_emails_write_alike
+
+    published: list[list[int]] = []
+    monkeypatch.setattr("advocacy.outbox.publish_send", published.append)
+    now = timezone.now()
+    later = now + timedelta(hours=1)
+    common = {
+        "kind": EmailKind.LETTER,
+        "recipient": "first@example.eu",
+        "sender": "Ana Supporter <campaigns@org.example.org>",
+        "reply_to": "Ana Supporter <ana@example.net>",
+        "subject": "unused",
+        "body_text": "unused",
+    }
+    variants = [
+        {
+            "recipient": "a@example.eu",
+            "subject": "One",
+            "body_text": 'Quote " { , \\ ü\n',
+            "headers": {},
+            "not_before": now,
+        },
+        {
+            "recipient": "b@example.eu",
+            "subject": "Two",
+            "body_text": "Second\n",
+            "headers": {"X-Resolute-Test-Recipient": "mep@example.eu"},
+            "not_before": later,
+        },
+    ]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ids = outbound_emails_write_alike(common=common, variants=variants)  # type: ignore[arg-type]
+
+    rows = [OutboundEmail.objects.get(pk=pk) for pk in ids]
+    assert [(r.recipient, r.subject, r.body_text, r.headers, r.not_before) for r in rows] == [
+        (v["recipient"], v["subject"], v["body_text"], v["headers"], v["not_before"])
+        for v in variants
+    ]
+    assert {(r.sender, r.reply_to, r.kind, r.status) for r in rows} == {
+        (common["sender"], common["reply_to"], EmailKind.LETTER, OutboundEmailStatus.QUEUED)
+    }
+    assert len({r.message_id for r in rows}) == 2
+    assert published == [[ids[0]]]  # the later one waits for the sweep
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"recipient": "x@example.org\r\nBcc: victim@example.org"},
+        {"subject": "Hi\nBcc: victim@example.org"},
+        {"headers": {"X-Resolute-Test-Recipient": "a@example.org\u2028Bcc: v@example.org"}},
+    ],
+)
+def test_rows_written_alike_refuse_a_line_break_in_any_rows_header(variant):
+    from advocacy.outbox import outbound_emails_write_alike
+
+    common = {
+        "kind": EmailKind.LETTER,
+        "recipient": "a@example.eu",
+        "subject": "s",
+        "body_text": "b",
+    }
+    with pytest.raises(HeaderInjectionError), transaction.atomic():
+        outbound_emails_write_alike(common=common, variants=[{}, variant])  # type: ignore[arg-type, list-item]
+    assert OutboundEmail.objects.count() == 0
+
+
 # --- Sending, in process --------------------------------------------------------------------
 
 

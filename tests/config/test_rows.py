@@ -187,3 +187,48 @@ def test_text_values_skip_the_orm_only_where_the_orm_would_not_change_them():
     assert values["text"] == "Zeile\nzwei"
     assert values["loud"] == "HEY"  # the subclass's own get_prep_value ran
     assert int(values["count"]) == 3
+
+
+@pytest.mark.parametrize("binding", [True, False], ids=["binary-arrays", "one-instance-each"])
+def test_rows_inserted_alike_are_the_rows_inserted_one_by_one(binding, monkeypatch):
+    """rows_insert_alike writes what building each row and rows_insert would, keys in order;
+    without the binding cursor (another backend) it builds the instances itself."""
+    from advocacy.outbox import new_message_id
+    from config.postgresql.base import DatabaseWrapper
+    from config.rows import rows_insert_alike
+
+    if not binding:
+        monkeypatch.delattr(DatabaseWrapper, "binding_cursor")
+    organisation = OrganisationFactory()
+    due = timezone.now()
+    subjects = ["First", 'Quote " brace { } comma , backslash \\ NULL', "NULL"]
+    bodies = ["One\n", "Zwei ü\n", ""]
+    ids = [new_message_id() for _ in subjects]  # a unique column must vary
+    mine = rows_insert_alike(
+        _build(organisation, not_before=due),
+        {"subject": subjects, "body_text": bodies, "message_id": ids},
+    )
+    theirs = [_build(organisation, subject=s, not_before=due) for s in subjects]
+    for email, body in zip(theirs, bodies, strict=True):
+        email.body_text = body
+    rows_insert(theirs)
+
+    assert len(mine) == 3
+    for pk, email in zip(mine, theirs, strict=True):
+        assert _stored(pk) == _stored(email.pk)
+    assert [OutboundEmail.objects.get(pk=pk).subject for pk in mine] == subjects
+    assert [OutboundEmail.objects.get(pk=pk).message_id for pk in mine] == ids
+
+
+def test_rows_inserted_alike_refuse_what_cannot_vary():
+    from config.rows import rows_insert_alike
+
+    organisation = OrganisationFactory()
+    email = _build(organisation)
+    for name in ("id", "organisation", "created_at"):
+        with pytest.raises(ValueError, match=name):
+            rows_insert_alike(email, {name: [None]})
+    with pytest.raises(ValueError, match="length"):
+        rows_insert_alike(email, {"subject": ["a", "b"], "body_text": ["c"]})
+    assert rows_insert_alike(email, {"subject": []}) == []
+    assert not OutboundEmail.objects.filter(organisation=organisation).exists()
