@@ -675,7 +675,7 @@ def letter_request_create(
             channel=channel,
             source=source or {},
         )
-        request = LetterRequest.objects.create(
+        request = LetterRequest(
             campaign=campaign,
             supporter=supporter,
             consent=consent_row,
@@ -683,6 +683,7 @@ def letter_request_create(
             channel=channel,
             confirmation_sent_at=timezone.now(),  # its confirmation mail is queued below
         )
+        rows_insert([request])  # `objects.create` without compiling its INSERT
         letters = [
             Letter(
                 request=request,
@@ -703,8 +704,14 @@ def letter_request_create(
         letters=letters,
         created=len(letters),
         confirmation_sent=True,
-        already_written=[m.ep_id for m in Mep.objects.filter(pk__in=existing)],
+        already_written=_ep_ids(existing),
     )
+
+
+def _ep_ids(mep_ids: set[int]) -> list[int]:
+    if not mep_ids:  # the usual case: no query to compile
+        return []
+    return list(Mep.objects.filter(pk__in=mep_ids).values_list("ep_id", flat=True))
 
 
 def _letters_with_bodies(campaign: Campaign, bodies: Mapping[int, str]) -> QuerySet[Letter]:
@@ -770,7 +777,7 @@ def _nothing_new(
         letters=letters,
         created=0,
         confirmation_sent=sent,
-        already_written=[m.ep_id for m in Mep.objects.filter(pk__in=existing)],
+        already_written=_ep_ids(existing),
     )
 
 

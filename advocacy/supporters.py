@@ -36,6 +36,7 @@ from advocacy.outbox import outbound_email_create
 from advocacy.tokens import token_make, token_read
 from campaign.models import Organisation
 from config.errors import DomainError
+from config.rows import rows_insert
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
@@ -239,10 +240,9 @@ def supporter_get_or_create_locked(
     supporter = mine.first()
     if supporter is None:
         try:
+            created = Supporter(organisation=organisation, email=fields.email, **details)
             with transaction.atomic():  # a savepoint: a lost race undoes only the insert
-                created = Supporter.objects.create(
-                    organisation=organisation, email=fields.email, **details
-                )
+                rows_insert([created])  # `objects.create` without compiling its INSERT
             return created, True
         except IntegrityError:
             supporter = mine.get()  # the other submission's row, once it has committed
@@ -295,7 +295,7 @@ def consent_record(
     given again is a new row, so the history of what was agreed to is never rewritten."""
     if purpose not in ConsentPurpose.values:
         raise ValueError(f"Unknown consent purpose {purpose!r}.")
-    return Consent.objects.create(
+    consent = Consent(
         supporter=supporter,
         purpose=purpose,
         text=text,
@@ -304,6 +304,8 @@ def consent_record(
         channel=channel,
         source=source_clean(source),
     )
+    rows_insert([consent])  # `objects.create` without compiling its INSERT (no signals here)
+    return consent
 
 
 # --- Unsubscribe, export, erasure -----------------------------------------------------------
