@@ -9,7 +9,9 @@ ORM applies, so defaults, `auto_now_add`, JSON and foreign keys come out as `bul
 would write them. Several rows go in as one array per column (`INSERT … SELECT * FROM
 unnest(…)`, as Django's own bulk_create does on PostgreSQL), so the statement's text is the
 same whatever the number of rows: psycopg keeps its parsed form instead of splitting a new
-query of hundreds of placeholders each time (a letter confirmation's 20 outbox rows). Models
+query of hundreds of placeholders each time (a letter confirmation's 20 outbox rows), and
+the arrays travel in binary. `rows_insert_alike` writes rows that differ from one prototype
+in a few fields only, with the prototype through the ORM once. Models
 the shortcut does not cover (database defaults, multi-table inheritance, generated columns)
 and other databases than PostgreSQL simply go through `bulk_create`.
 """
@@ -216,9 +218,11 @@ def rows_insert_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any
                 columns[field.attname] if field.attname in columns else [value] * count
                 for field, value in zip(statements.fields, base, strict=True)
             ]
-            with connection.binding_cursor() as cursor:
-                cursor.execute(statements.arrays_binary, params)
-                return [key for (key,) in cursor.fetchall()]
+            # An expression among the varying values: the ORM compiles it (below).
+            if not any(hasattr(v, "as_sql") for values in columns.values() for v in values):
+                with connection.binding_cursor() as cursor:
+                    cursor.execute(statements.arrays_binary, params)
+                    return [key for (key,) in cursor.fetchall()]
     constant = {
         field.attname: getattr(prototype, field.attname)
         for field in model._meta.concrete_fields

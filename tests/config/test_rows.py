@@ -232,3 +232,19 @@ def test_rows_inserted_alike_refuse_what_cannot_vary():
         rows_insert_alike(email, {"subject": ["a", "b"], "body_text": ["c"]})
     assert rows_insert_alike(email, {"subject": []}) == []
     assert not OutboundEmail.objects.filter(organisation=organisation).exists()
+
+
+def test_an_expression_among_the_varying_values_is_left_to_the_orm():
+    from django.db.models.functions import Now
+
+    from advocacy.outbox import new_message_id
+    from config.rows import rows_insert_alike
+
+    organisation = OrganisationFactory()
+    keys = rows_insert_alike(
+        _build(organisation),
+        {"not_before": [Now(), timezone.now()], "message_id": [new_message_id(), new_message_id()]},
+    )
+
+    assert len(keys) == 2
+    assert OutboundEmail.objects.filter(pk__in=keys).count() == 2
