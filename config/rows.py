@@ -106,20 +106,30 @@ def _plain_text_attnames(model: type[Model]) -> frozenset[str]:
     return frozenset(names)
 
 
+def _db_value(field: Field[Any, Any], value: Any, text: frozenset[str], connection: Any) -> Any:
+    """`value` as `field` sends it: a `str` in a plain text column as it is (see above),
+    anything else through `get_db_prep_save`."""
+    if type(value) is str and field.attname in text:
+        return value
+    return field.get_db_prep_save(value, connection)
+
+
 def insert_values(obj: Model, fields: Sequence[Field[Any, Any]], connection: Any) -> list[Any]:
     """`obj`'s values for `fields`, as the ORM's INSERT sends them (`pre_save`, then
     `get_db_prep_save`: defaults, `auto_now_add`, JSON, foreign keys)."""
     obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
     text = _plain_text_attnames(type(obj))
-    values = []
-    for field in fields:
-        if field.attname in text:
-            value = getattr(obj, field.attname)
-            if type(value) is str:  # what CharField/TextField would send (see above)
-                values.append(value)
-                continue
-        values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    return values
+    # A plain text column's pre_save is Field's own (a plain read), so reading the attribute
+    # first changes nothing; any other field gets its own pre_save.
+    return [
+        _db_value(
+            field,
+            getattr(obj, field.attname) if field.attname in text else field.pre_save(obj, True),
+            text,
+            connection,
+        )
+        for field in fields
+    ]
 
 
 def rows_insert[M: Model](objs: Sequence[M]) -> Sequence[M]:
@@ -209,10 +219,7 @@ def rows_insert_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any
             columns: dict[str, list[Any]] = {}
             for field in fields_varying:
                 columns[field.attname] = [
-                    value
-                    if field.attname in text and type(value) is str
-                    else field.get_db_prep_save(value, connection)
-                    for value in varying[field.name]
+                    _db_value(field, value, text, connection) for value in varying[field.name]
                 ]
             params = [
                 columns[field.attname] if field.attname in columns else [value] * count
