@@ -37,7 +37,11 @@ def test_warming_compiles_every_project_template_and_freezes_what_is_loaded():
         done = warm()
         assert done["templates"] == len(project_templates()) and done["templates_failed"] == 0
         assert set(project_templates()) <= _cached_template_names()
-        assert gc.get_freeze_count() > 0 and done["frozen_objects"] == gc.get_freeze_count()
+        # What warm() reports is what it froze; a frozen object whose last reference goes
+        # away is still freed (and leaves the count), so the count can only have shrunk.
+        frozen_now = gc.get_freeze_count()
+        assert done["frozen_objects"] > 10_000
+        assert done["frozen_objects"] * 0.99 <= frozen_now <= done["frozen_objects"]
     finally:
         gc.unfreeze()
 
