@@ -253,9 +253,13 @@ class OutboundEmail(models.Model):
                 name="outbox_due_queued_in_order",
                 condition=Q(status="queued"),
             ),
+            # Rows in flight, for the sweep (claimed_at < stale) and for every outcome's
+            # conditional UPDATE (id = …, status = 'sending', claimed_at = …): a batch's rows
+            # share one claimed_at, and PostgreSQL takes this small index over the primary
+            # key, so with claimed_at alone each "sent" mark read the whole batch's entries.
             models.Index(
-                fields=["claimed_at"],
-                name="outbox_sending",
+                fields=["claimed_at", "id"],
+                name="outbox_sending_claim_id",
                 condition=Q(status="sending"),
             ),
             models.Index(fields=["recipient", "not_before"]),

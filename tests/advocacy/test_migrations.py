@@ -96,16 +96,23 @@ def test_twin_letters_from_before_0004_are_made_distinct_and_erased_ones_left_al
 
 @pytest.mark.django_db
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's CONCURRENTLY")
-def test_the_claim_order_index_is_built_without_holding_off_new_outbox_rows():
-    """Building the index reads the whole outbox; a plain CREATE INDEX would block every new
+@pytest.mark.parametrize(
+    ("migration", "new", "old"),
+    [
+        ("0005", "outbox_due_queued_in_order", "outbox_due_queued"),
+        ("0006", "outbox_sending_claim_id", "outbox_sending"),
+    ],
+)
+def test_outbox_indexes_are_replaced_without_holding_off_new_outbox_rows(migration, new, old):
+    """Building an index reads the whole outbox; a plain CREATE INDEX would block every new
     outbox row (every signature) meanwhile. The new index exists before the old one goes."""
     from io import StringIO
 
     from django.core.management import call_command
 
     out = StringIO()
-    call_command("sqlmigrate", "advocacy", "0005", stdout=out)
+    call_command("sqlmigrate", "advocacy", migration, stdout=out)
     sql = [line for line in out.getvalue().splitlines() if line and not line.startswith("--")]
-    assert sql[0].startswith('CREATE INDEX CONCURRENTLY "outbox_due_queued_in_order"')
-    assert sql[1].startswith('DROP INDEX CONCURRENTLY IF EXISTS "outbox_due_queued"')
+    assert sql[0].startswith(f'CREATE INDEX CONCURRENTLY "{new}"')
+    assert sql[1].startswith(f'DROP INDEX CONCURRENTLY IF EXISTS "{old}"')
     assert not any(line.startswith(("BEGIN", "COMMIT")) for line in sql)
