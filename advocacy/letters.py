@@ -856,13 +856,20 @@ class _Confirmed:
 
 
 def _letters_confirmed(request: LetterRequest) -> list[_Confirmed]:
-    """The request's letters still awaiting confirmation, in MEP order (the lock order)."""
+    """The request's letters still awaiting confirmation, in MEP order (the lock order).
+
+    The status is checked here, not in the query: a request has one letter per MEP it wrote
+    to, and with `status` in the WHERE clause PostgreSQL, whose estimates are stale on a young
+    or fast-growing table, combined the request's index with a scan of every awaiting letter
+    of every campaign in the (campaign, mep, status) index — more with each letter written.
+    Same rows, same snapshot: only where the filter runs has moved."""
     rows = (
-        Letter.objects.filter(request=request, status=LetterStatus.AWAITING_CONFIRMATION)
+        Letter.objects.filter(request=request)
         .order_by("mep_id")
-        .values_list("id", "mep_id", "mep__email", "subject", "body")
+        .values_list("id", "mep_id", "mep__email", "subject", "body", "status")
     )
-    return [_Confirmed(*row) for row in rows]
+    awaiting = LetterStatus.AWAITING_CONFIRMATION.value
+    return [_Confirmed(*row[:5]) for row in rows if row[5] == awaiting]
 
 
 def _letter_queue(*, letter: Letter, supporter: Supporter, now: datetime) -> None:
