@@ -257,9 +257,9 @@ def test_a_claim_reads_its_batch_from_the_index_in_order_not_the_whole_backlog()
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plan")
 def test_the_claim_walks_the_index_even_when_the_planners_estimates_favour_a_sort():
     """The planner chooses between walking the index in claim order and fetching every due row
-    to sort them by its estimates, which are stale on a burst. Index pages made to look 1,000
-    times dearer here favour the sort; the dispatcher's own claim still walks the index and
-    reads no more entries than it claims."""
+    to sort them by its estimates, which are stale on a burst. Random page reads made to look
+    250 times dearer here favour the sort; the dispatcher's own claim still walks the index
+    and reads no more entries than it claims."""
     from advocacy.outbox import _claim_due
 
     _backlog(3000)
