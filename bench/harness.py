@@ -240,7 +240,7 @@ class Bench:
     """The running stack and the helpers scenarios use."""
 
     def __init__(
-        self, *, short: bool, keep: bool, publish_on_commit: bool, web_workers: int = 4
+        self, *, short: bool, keep: bool, publish_on_commit: bool, web_workers: int
     ) -> None:
         self.short = short
         self.web_workers = web_workers
@@ -689,10 +689,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--web-workers",
         type=int,
-        default=4,
-        help="gunicorn sync workers (default 4, as the Dockerfile runs).",
+        default=None,
+        help="gunicorn sync workers (default: the product's, config/gunicorn.py: cores + 1).",
     )
     options = parser.parse_args(argv)
+    chosen_workers = options.web_workers is not None
+    if not chosen_workers:
+        from config.gunicorn import workers as product_default
+
+        options.web_workers = product_default
     if options.web_workers < 1:
         parser.error("--web-workers must be at least 1")
 
@@ -753,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     suffix = "-short" if options.short else ""
     if options.only:  # a partial run never replaces the day's full one
         suffix += "-only-" + "-".join(sorted(set(options.only)))
-    if options.web_workers != 4:
+    if chosen_workers:
         suffix += f"-web{options.web_workers}"
     path = RESULTS_DIR / f"{stamp}{suffix}.json"
     payload = {
