@@ -21,12 +21,22 @@ def _cores() -> int:
     return os.cpu_count() or 1
 
 
-# Sync workers, one request at a time each: the cores plus one, unless WEB_CONCURRENCY (or
-# --workers) says otherwise. On two cores shared with PostgreSQL, Redis and the mail worker,
-# three workers signed 346–359 signatures a second where four signed 323 and eight 279: a
-# request waits on PostgreSQL and Redis, so one more worker than cores keeps them busy, and
-# more only add switching between processes (docs/performance.md, the ninth round).
-workers = int(os.environ.get("WEB_CONCURRENCY") or _cores() + 1)
+def _workers() -> int:
+    """Sync workers, one request at a time each: the cores plus one, unless WEB_CONCURRENCY
+    (or --workers) says otherwise. On two cores shared with PostgreSQL, Redis and the mail
+    worker, three workers signed 354–359 signatures a second where two signed 346, four 323
+    and eight 279: a request waits on PostgreSQL and Redis, so one worker more than cores
+    keeps them busy, and more only add switching between processes (docs/performance.md,
+    the ninth round)."""
+    given = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if not given:
+        return _cores() + 1
+    if not given.isdigit() or int(given) < 1:
+        raise ValueError(f"WEB_CONCURRENCY must be a whole number of workers, 1 or more: {given!r}")
+    return int(given)
+
+
+workers = _workers()
 
 
 def post_worker_init(worker: Any) -> None:

@@ -33,6 +33,12 @@ def test_web_concurrency_sets_the_count(reload_config):
     assert reload_config(WEB_CONCURRENCY="7").workers == 7
 
 
+@pytest.mark.parametrize("value", ["0", "four", "-2", "1.5"])
+def test_a_web_concurrency_that_is_not_a_count_is_refused_by_name(reload_config, value):
+    with pytest.raises(ValueError, match="WEB_CONCURRENCY"):
+        reload_config(WEB_CONCURRENCY=value)
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"), [([], 5), (["--workers", "2"], 2)], ids=["config file", "command line"]
 )
