@@ -323,7 +323,8 @@ def _claim_walks_the_index() -> None:
     is exactly when it is wrong: measured with 5,000 queued on a database autovacuum had not
     yet analysed, each claim of 50 read every due entry of the index, and more each time, as
     the entries of rows already claimed piled up (a bitmap scan cannot mark them dead). The
-    walk reads what it returns. SET LOCAL ends with the transaction."""
+    walk reads what it returns. SET LOCAL ends with the outermost transaction (the dispatcher
+    runs the claim in a transaction of its own; only plans are affected, never results)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_sort = off")

@@ -693,7 +693,11 @@ def main(argv: list[str] | None = None) -> int:
         help="gunicorn sync workers (default: the product's, config/gunicorn.py: cores + 1).",
     )
     options = parser.parse_args(argv)
-    chosen_workers = options.web_workers is not None
+    # A count given here or through WEB_CONCURRENCY is not the product's default: such a run
+    # gets its own results file, as any partial run does.
+    chosen_workers = options.web_workers is not None or bool(
+        os.environ.get("WEB_CONCURRENCY", "").strip()
+    )
     if not chosen_workers:
         from config.gunicorn import workers as product_default
 
