@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from advocacy.emails import unsubscribe_url
@@ -83,6 +84,28 @@ def test_the_locked_upsert_creates_then_finds_and_only_fills_blanks():
             organisation=OrganisationFactory(), fields=_person()
         )
     assert created and other.pk != first.pk
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="INSERT … ON CONFLICT")
+def test_the_locked_upsert_is_one_statement_whether_it_creates_or_finds():
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    organisation = OrganisationFactory()
+    with transaction.atomic(), CaptureQueriesContext(connection) as new:
+        created_one, created = supporter_get_or_create_locked(
+            organisation=organisation, fields=_person(city="Lyon")
+        )
+    assert created and len([q for q in new if "advocacy_supporter" in q["sql"]]) == 1
+    with transaction.atomic(), CaptureQueriesContext(connection) as known:
+        found, created = supporter_get_or_create_locked(
+            organisation=organisation, fields=_person(first_name="Other", city="Graz")
+        )
+    assert not created and found.pk == created_one.pk
+    assert len([q for q in known if "advocacy_supporter" in q["sql"]]) == 1  # nothing to fill
+    assert (found.first_name, found.city, found.email) == ("Ana", "Lyon", created_one.email)
+    assert found.organisation_id == organisation.pk and found.created_at == created_one.created_at
+    assert Supporter.objects.filter(organisation=organisation).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)
