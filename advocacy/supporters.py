@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Field
 from django.urls import reverse
 from django.utils import timezone
 
@@ -230,7 +231,7 @@ def supporter_get_or_create_locked(
     supporter's row locked until the caller's transaction ends, so that two submissions of
     one supporter (a double click) run one after the other. Must run in a transaction.
 
-    On PostgreSQL one statement creates the row or locks the existing one (`_SUPPORTER_UPSERT`):
+    On PostgreSQL one statement creates the row or locks the existing one (`_supporter_upsert`):
     a concurrent insert of the same address waits for this transaction and then locks the row
     this one made. Elsewhere it locks as it reads (`SELECT … FOR UPDATE`), and a new row goes
     in under a savepoint, for a race lost to a concurrent insert."""
@@ -254,13 +255,15 @@ def supporter_get_or_create_locked(
 
 
 @functools.cache
-def _supporter_upsert_sql() -> tuple[str, tuple[str, ...]]:
-    """The statement and the attribute names of the columns it returns, in order.
+def _supporter_upsert_sql() -> tuple[str, list[Field[Any, Any]], tuple[str, ...]]:
+    """The statement, the fields whose values it takes and the attribute names of the columns
+    it returns, in order.
 
     `ON CONFLICT … DO UPDATE` with an unchanged value: a new supporter's row is inserted, an
     existing one is locked as by `SELECT … FOR UPDATE` (the same columns, so the update can be
     HOT), and either way the row comes back, with `xmax = 0` true only for an inserted one
-    (PostgreSQL's documented marker of a row version no transaction has updated or locked).
+    (the system column is zero on a row version no transaction has deleted or locked; the
+    conflicting row's new version carries this transaction's lock; tests check both ways).
     One round trip where reading, a savepoint, the insert and its release took four."""
     fields = insert_fields(Supporter)
     if fields is None:
@@ -279,15 +282,14 @@ def _supporter_upsert_sql() -> tuple[str, tuple[str, ...]]:
         f' ON CONFLICT ("{organisation}", "{email}") DO UPDATE SET "{email}" = EXCLUDED."{email}"'
         f" RETURNING {quoted(returned)}, (xmax = 0)"
     )
-    return sql, tuple(str(field.attname) for field in returned)
+    return sql, fields, tuple(str(field.attname) for field in returned)
 
 
 def _supporter_upsert(
     *, organisation: Organisation, email: str, details: Mapping[str, str]
 ) -> tuple[Supporter, bool]:
-    sql, attnames = _supporter_upsert_sql()
+    sql, fields, attnames = _supporter_upsert_sql()
     candidate = Supporter(organisation=organisation, email=email, **details)
-    fields = insert_fields(Supporter) or []
     with connection.cursor() as cursor:
         cursor.execute(sql, insert_values(candidate, fields, connection))
         *values, inserted = cursor.fetchone()
