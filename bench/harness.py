@@ -698,7 +698,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen_workers = options.web_workers is not None or bool(
         os.environ.get("WEB_CONCURRENCY", "").strip()
     )
-    if not chosen_workers:
+    if options.web_workers is None:  # the product's count (WEB_CONCURRENCY included)
         from config.gunicorn import workers as product_default
 
         options.web_workers = product_default
