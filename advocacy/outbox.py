@@ -177,20 +177,14 @@ class OutboundEmailVariant(TypedDict, total=False):
     not_before: datetime
 
 
-def outbound_emails_write_alike(
-    *,
-    common: OutboundEmailFields,
-    variants: Sequence[OutboundEmailVariant],
-    publish: bool = True,
-) -> list[int]:
-    """Write one outbox row per entry of `variants`: the fields of `common` (as for
-    `outbound_email_build`) with the entry's own recipient, subject, body, headers or due
-    time, and a Message-ID of its own. The same checks as `outbound_email_build` (no line
-    break in any header), one INSERT (`config.rows.rows_insert_alike`), the same publishing as
-    `outbound_emails_save`. Returns the rows' ids, in order. Call inside the transaction of
-    the action that caused the mails."""
-    if not variants:
-        return []
+def outbound_emails_alike(
+    *, common: OutboundEmailFields, variants: Sequence[OutboundEmailVariant]
+) -> tuple[OutboundEmail, dict[str, list[Any]]]:
+    """The rows `outbound_emails_write_alike` writes, not written: the unsaved prototype (the
+    fields of `common`, as `outbound_email_build` checks them) and, for each field some
+    variant sets, one value per variant — the prototype's where a variant leaves it out —
+    plus a Message-ID of each row's own. Every variant's headers are checked as well (no
+    line break). For a caller that writes the rows in a statement of its own."""
     prototype = outbound_email_build(**common)
     for variant in variants:
         for name, value in (
@@ -206,13 +200,41 @@ def outbound_emails_write_alike(
         for name in names
     }
     varying["message_id"] = [new_message_id() for _ in variants]
+    return prototype, varying
+
+
+def outbound_emails_publish_due(
+    email_ids: Sequence[int], due_times: Sequence[datetime], *, now: datetime
+) -> None:
+    """Publish, on commit, the rows among `email_ids` due by `now` (their `not_before`, in
+    the same order) when OUTBOX_PUBLISH_ON_COMMIT is on; otherwise the dispatcher finds them."""
+    if not settings.OUTBOX_PUBLISH_ON_COMMIT:
+        return
+    due = [pk for pk, when in zip(email_ids, due_times, strict=True) if when <= now]
+    if due:
+        transaction.on_commit(lambda: publish_send(due))
+
+
+def outbound_emails_write_alike(
+    *,
+    common: OutboundEmailFields,
+    variants: Sequence[OutboundEmailVariant],
+    publish: bool = True,
+) -> list[int]:
+    """Write one outbox row per entry of `variants`: the fields of `common` (as for
+    `outbound_email_build`) with the entry's own recipient, subject, body, headers or due
+    time, and a Message-ID of its own. The same checks as `outbound_email_build` (no line
+    break in any header), one INSERT (`config.rows.rows_insert_alike`), the same publishing as
+    `outbound_emails_save`. Returns the rows' ids, in order. Call inside the transaction of
+    the action that caused the mails."""
+    if not variants:
+        return []
+    prototype, varying = outbound_emails_alike(common=common, variants=variants)
     now = timezone.now()
     ids = rows_insert_alike(prototype, varying)
-    if publish and settings.OUTBOX_PUBLISH_ON_COMMIT:
+    if publish:
         due_times = varying.get("not_before", [prototype.not_before] * len(ids))
-        due = [pk for pk, when in zip(ids, due_times, strict=True) if when <= now]
-        if due:
-            transaction.on_commit(lambda: publish_send(due))
+        outbound_emails_publish_due(ids, due_times, now=now)
     return ids
 
 

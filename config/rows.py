@@ -185,6 +185,57 @@ def _alike_fields(model: type[Model], names: Sequence[str]) -> list[Field[Any, A
     return fields
 
 
+@dataclass(frozen=True)
+class AlikeRows:
+    """Rows that differ from one prototype in a few fields, as `rows_alike` prepares them
+    for a statement that sends each varying column as one array."""
+
+    fields: list[Field[Any, Any]]  # the columns an INSERT writes (`insert_fields`), in order
+    types: list[str]  # each column's element type, for its array or cast
+    values: list[Any]  # each column's value in the prototype, as the ORM sends it
+    columns: dict[str, list[Any]]  # attname → the varying column's values, as sent
+    count: int  # rows
+    insert_sql: str  # `rows_insert`'s statement for them: one binary array per column
+
+
+def rows_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any]]) -> AlikeRows | None:
+    """The prototype's values through the ORM once (`insert_values`: defaults, `auto_now_add`,
+    JSON, foreign keys) and the varying ones through their own field's `get_db_prep_save`
+    (plain, non-key, non-relation fields, all sequences of one length). None where this
+    shortcut does not apply: another database than PostgreSQL, a model or value the ORM
+    must compile (see `rows_insert`), no binary arrays, a saved prototype."""
+    model = type(prototype)
+    fields_varying = _alike_fields(model, list(varying))
+    counts = {len(values) for values in varying.values()}
+    if len(counts) > 1:
+        raise ValueError("rows_insert_alike: the varying sequences differ in length.")
+    count = counts.pop() if counts else 0
+    using = router.db_for_write(model)
+    connection = connections[using]
+    statements = _statements(model, using) if connection.vendor == "postgresql" else None
+    if (
+        statements is None
+        or statements.arrays_binary is None
+        or not hasattr(connection, "binding_cursor")
+        or prototype.pk is not None
+    ):
+        return None
+    base = insert_values(prototype, statements.fields, connection)
+    if any(hasattr(value, "as_sql") for value in base):
+        return None
+    text = _plain_text_attnames(model)
+    columns: dict[str, list[Any]] = {}
+    for field in fields_varying:
+        columns[field.attname] = [
+            _db_value(field, value, text, connection) for value in varying[field.name]
+        ]
+    # An expression among the varying values: the ORM compiles it.
+    if any(hasattr(v, "as_sql") for values in columns.values() for v in values):
+        return None
+    types = [_unnest_type(field, connection) or "" for field in statements.fields]
+    return AlikeRows(statements.fields, types, base, columns, count, statements.arrays_binary)
+
+
 def rows_insert_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any]]) -> list[Any]:
     """INSERT one row per position in `varying`'s sequences (all of one length): each is the
     unsaved `prototype` except for the fields `varying` names (plain, non-key, non-relation
@@ -193,43 +244,25 @@ def rows_insert_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any
 
     Why: queueing a confirmed request's twenty letters built twenty outbox instances and ran
     every field of each through the ORM, when only five fields differ between them. The
-    prototype's values go through the ORM once (`insert_values`: defaults, `auto_now_add`,
-    JSON, foreign keys), the varying ones through their own field's `get_db_prep_save`;
-    the statement is `rows_insert`'s. Other databases get one instance per row."""
+    values come from `rows_alike`; the statement is `rows_insert`'s. Other databases get one
+    instance per row."""
     model = type(prototype)
-    fields_varying = _alike_fields(model, list(varying))
+    alike = rows_alike(prototype, varying)
+    if alike is not None:
+        if alike.count == 0:
+            return []
+        params = [
+            alike.columns.get(field.attname, [value] * alike.count)
+            for field, value in zip(alike.fields, alike.values, strict=True)
+        ]
+        connection = connections[router.db_for_write(model)]
+        with connection.binding_cursor() as cursor:  # type: ignore[attr-defined]
+            cursor.execute(alike.insert_sql, params)
+            return [key for (key,) in cursor.fetchall()]
     counts = {len(values) for values in varying.values()}
-    if len(counts) > 1:
-        raise ValueError("rows_insert_alike: the varying sequences differ in length.")
-    count = counts.pop() if counts else 0
-    if count == 0:
+    if not counts or counts == {0}:
         return []
-    using = router.db_for_write(model)
-    connection = connections[using]
-    statements = _statements(model, using) if connection.vendor == "postgresql" else None
-    if (
-        statements is not None
-        and statements.arrays_binary is not None
-        and hasattr(connection, "binding_cursor")
-        and prototype.pk is None
-    ):
-        base = insert_values(prototype, statements.fields, connection)
-        if not any(hasattr(value, "as_sql") for value in base):
-            text = _plain_text_attnames(model)
-            columns: dict[str, list[Any]] = {}
-            for field in fields_varying:
-                columns[field.attname] = [
-                    _db_value(field, value, text, connection) for value in varying[field.name]
-                ]
-            params = [
-                columns[field.attname] if field.attname in columns else [value] * count
-                for field, value in zip(statements.fields, base, strict=True)
-            ]
-            # An expression among the varying values: the ORM compiles it (below).
-            if not any(hasattr(v, "as_sql") for values in columns.values() for v in values):
-                with connection.binding_cursor() as cursor:
-                    cursor.execute(statements.arrays_binary, params)
-                    return [key for (key,) in cursor.fetchall()]
+    count = counts.pop()
     constant = {
         field.attname: getattr(prototype, field.attname)
         for field in model._meta.concrete_fields

@@ -351,6 +351,78 @@ def test_confirming_locks_the_request_not_its_campaign_or_organisation(world):
     assert request_lock.endswith('FOR UPDATE OF "advocacy_letterrequest"')
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="one data-modifying statement")
+@pytest.mark.parametrize("live", [False, True])
+def test_confirming_queues_the_letters_without_their_texts_leaving_the_database(
+    world, settings, live
+):
+    settings.LETTERS_LIVE_DELIVERY_ALLOWED = live
+    world.campaign.live_delivery = live
+    world.campaign.save()
+    result = _write(world, mep_ids=[1001, 1002, 1003])
+    with CaptureQueriesContext(connection) as queries:
+        _confirm(result.request.pk)
+
+    # The texts are read by no SELECT, and one statement writes the outbox rows and marks
+    # the letters queued (the MEP without an address is marked skipped by another).
+    assert not [q for q in queries if '"advocacy_letter"."body"' in q["sql"]]
+    writes = [q["sql"] for q in queries if 'INSERT INTO "advocacy_outboundemail"' in q["sql"]]
+    assert len(writes) == 1 and 'UPDATE "advocacy_letter"' in writes[0]
+    letters = {
+        x.mep.ep_id: x
+        for x in Letter.objects.filter(request=result.request).select_related(
+            "mep", "outbound_email"
+        )
+    }
+    assert letters[1003].status == LetterStatus.SKIPPED
+    sender = f"Ana Supporter <{world.campaign.organisation.sending_address}>"
+    for ep_id in (1001, 1002):
+        letter = letters[ep_id]
+        mail = letter.outbound_email
+        assert letter.status == LetterStatus.QUEUED and letter.status_reason == ""
+        assert mail.kind == EmailKind.LETTER and mail.status == "queued"
+        assert mail.body_text == letter.body and mail.body_html == ""
+        assert letter.scheduled_for == mail.not_before
+        assert mail.campaign_id == world.campaign.pk
+        assert (mail.sender, mail.reply_to) == (sender, "Ana Supporter <ana@example.net>")
+        if live:
+            assert (mail.recipient, mail.subject, mail.headers) == (
+                letter.mep.email,
+                letter.subject,
+                {},
+            )
+        else:
+            assert mail.recipient == world.campaign.organisation.test_address
+            assert mail.subject == f"[TEST] {letter.subject}"
+            assert mail.headers == {"X-Resolute-Test-Recipient": letter.mep.email}
+    assert letters[1001].body != letters[1002].body
+    assert len({letters[e].outbound_email.message_id for e in (1001, 1002)}) == 2
+
+
+def test_where_the_one_statement_cannot_run_the_letters_are_queued_all_the_same(
+    world, monkeypatch
+):
+    # Other databases than PostgreSQL, or an outbox column no array can carry: the rows go
+    # through the outbox's general path and the letters are marked by a second statement.
+    monkeypatch.setattr("advocacy.letters.rows_alike", lambda prototype, varying: None)
+    result = _write(world, mep_ids=[1001, 1002, 1003])
+    _confirm(result.request.pk)
+
+    letters = {
+        x.mep.ep_id: x
+        for x in Letter.objects.filter(request=result.request).select_related(
+            "mep", "outbound_email"
+        )
+    }
+    assert letters[1003].status == LetterStatus.SKIPPED
+    for ep_id in (1001, 1002):
+        letter = letters[ep_id]
+        assert letter.status == LetterStatus.QUEUED
+        assert letter.outbound_email.body_text == letter.body
+        assert letter.scheduled_for == letter.outbound_email.not_before
+        assert letter.outbound_email.subject == f"[TEST] {letter.subject}"
+
+
 def test_an_expired_link_confirms_nothing(world, settings):
     result = _write(world)
     settings.LETTER_CONFIRM_MAX_AGE_DAYS = -1
