@@ -6,6 +6,7 @@ Views parse input, call one service or selector of advocacy.letters, and render.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -81,7 +82,9 @@ def _apply_errors(form: forms.Form, error: DomainError) -> None:
 
 
 def _mep_ids(values: list[str]) -> list[int]:
-    return [int(value) for value in values if value.isdigit()][:1000]
+    """The EP ids among the ticked values; anything else is ignored. ASCII digits only, of a
+    sane length: "²".isdigit() is true and int() refuses it, as it refuses 5,000 digits."""
+    return [int(v) for v in values if v.isascii() and v.isdigit() and len(v) <= 18][:1000]
 
 
 def _campaign_context(campaign: Campaign) -> dict[str, Any]:
@@ -124,7 +127,8 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     mep_ids = _mep_ids(source.getlist("mep"))
     start_url = reverse("letters:start", kwargs={"slug": campaign.slug})
     if country not in EU_COUNTRIES or not mep_ids:
-        return HttpResponseRedirect(f"{start_url}?country={country}" if country else start_url)
+        query = f"?{urlencode({'country': country})}" if country else ""
+        return HttpResponseRedirect(start_url + query)
     form = LetterWriteForm(request.POST if request.method == "POST" else None)
     form.fields["consent"].label = consent_text(organisation_name=campaign.organisation.name)
     drafts: list[LetterDraft] = []

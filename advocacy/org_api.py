@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 
 from advocacy.models import Letter, Signature, Webhook, WebhookDelivery
 from advocacy.org_serializers import (
+    SLUG_TAKEN,
     CampaignSerializer,
     CampaignStatusSerializer,
     LetterSerializer,
@@ -127,7 +128,8 @@ def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 18:
+    # ASCII digits only: str.isdigit() is true for "²", which int() refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise ValidationError({name: ["Must be a positive whole number."]})
     return int(raw)
 
@@ -155,9 +157,15 @@ class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
         return Response(CampaignSerializer(campaign).data, status=status.HTTP_201_CREATED)
 
     def perform_update(self, serializer: serializers.BaseSerializer[Campaign]) -> None:
-        with transaction.atomic():
-            campaign = serializer.save()
-            self.audit("campaign.update", campaign, {"fields": sorted(serializer.validated_data)})
+        try:
+            with transaction.atomic():
+                campaign = serializer.save()
+                fields = sorted(serializer.validated_data)
+                self.audit("campaign.update", campaign, {"fields": fields})
+        except IntegrityError as exc:  # the slug taken between the check and the save
+            if "slug" not in serializer.validated_data:
+                raise
+            raise ValidationError({"slug": [SLUG_TAKEN]}) from exc
 
     def perform_destroy(self, instance: Campaign) -> None:
         if instance.status != CampaignStatus.DRAFT:

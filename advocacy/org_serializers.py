@@ -57,6 +57,18 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
         ]
         extra_kwargs = {"title": {"max_length": 200}, "summary": {"max_length": 5_000}}
 
+    def validate_slug(self, value: str) -> str:
+        # Declared above, so DRF adds no uniqueness check of its own. On create a taken slug
+        # gets a suffix (campaign_create); on update the organiser chose it: say so.
+        if self.instance is not None:
+            taken = Campaign.objects.filter(slug=value).exclude(pk=self.instance.pk)
+            if taken.exists():
+                raise serializers.ValidationError(SLUG_TAKEN)
+        return value
+
+
+SLUG_TAKEN = "This address is already taken by another campaign."
+
 
 class CampaignStatusSerializer(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=CampaignStatus.choices)

@@ -89,7 +89,10 @@ def parse_query_datetime(raw: str) -> datetime | None:
     """An ISO 8601 date or date-time from a query parameter, timezone-aware, or None when
     malformed. Offsets beyond ±14:00 exist nowhere and PostgreSQL refuses them: None too."""
     raw = raw.strip()
-    value = parse_datetime(raw)
+    try:
+        value = parse_datetime(raw)  # well-formed but impossible (month 13, 30 February) raises
+    except ValueError:
+        return None
     if value is None:
         try:
             day = parse_date(raw) if len(raw) == 10 else None
