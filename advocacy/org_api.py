@@ -327,20 +327,31 @@ class ResolutionImportApi(OrgApiMixin):
     def post(self, request: Request) -> Response:
         """Import a Legislative Observatory summary; each call becomes a draft campaign.
         Idempotent; `dry_run` reports without writing."""
-        from campaign.importer.services import resolution_import
+        from campaign.importer.services import (
+            MAX_IMPORT_BYTES,
+            ImportInputError,
+            resolution_import,
+            resolution_text_decode,
+        )
 
         serializer = ResolutionImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if len(data["text"].encode()) > 1_000_000:
-            raise ValidationError({"text": ["At most 1,000,000 bytes."]})
-        report = resolution_import(
-            organisation=self.organisation,
-            text=data["text"],
-            source_url=data.get("source_url") or "",
-            publish=data["publish"],
-            dry_run=data["dry_run"],
-        )
+        encoded = data["text"].encode()
+        if len(encoded) > MAX_IMPORT_BYTES:
+            raise ValidationError({"text": [f"At most {MAX_IMPORT_BYTES:,} bytes."]})
+        try:
+            # The same checks as the command and the admin: empty, binary or control junk.
+            text = resolution_text_decode(data=encoded)
+            report = resolution_import(
+                organisation=self.organisation,
+                text=text,
+                source_url=data.get("source_url") or "",
+                publish=data["publish"],
+                dry_run=data["dry_run"],
+            )
+        except ImportInputError as exc:
+            raise ImportInputError(exc.message, fields={"text": [exc.message]}) from exc
         if not report.dry_run and report.changed_anything:
             self.audit(
                 "resolution.import",

@@ -194,6 +194,11 @@ class ResolutionImportReportSerializer(serializers.Serializer[Any]):
     updated = serializers.ListField(child=serializers.CharField())
     unchanged = serializers.ListField(child=serializers.CharField())
     left_alone = serializers.ListField(child=serializers.CharField())
+    disappeared = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Calls of the previous import that this text no longer has: their campaigns "
+        "are kept as they are, for an organiser to close or keep.",
+    )
     warnings = serializers.ListField(child=serializers.CharField())
     dry_run = serializers.BooleanField()
 

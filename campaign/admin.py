@@ -313,7 +313,14 @@ class ResolutionAdmin(OrganisationScopedAdmin):
                                 f"{report.procedure_reference}: created {len(report.created)},"
                                 f" updated {len(report.updated)}, unchanged "
                                 f"{len(report.unchanged)}, left alone "
-                                f"{len(report.left_alone)} campaign(s).",
+                                f"{len(report.left_alone)} campaign(s)."
+                                + (
+                                    " No longer in the text (kept as they are): "
+                                    + "; ".join(report.disappeared)
+                                    + "."
+                                    if report.disappeared
+                                    else ""
+                                ),
                             )
                             return HttpResponseRedirect(
                                 reverse("admin:campaign_campaign_changelist")

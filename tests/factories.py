@@ -216,3 +216,13 @@ class RollCallVoteFactory(factory.django.DjangoModelFactory):
     mep = factory.SubFactory(MepFactory)
     position = cm.VotePosition.FOR
     group_at_vote = "EPP"
+
+
+def oeil_summary(*, vote: str, call: str) -> str:
+    """A short Legislative Observatory summary of another resolution than the founding one:
+    a heading, the reference line, the vote sentence (`adopted …`) and the call paragraphs."""
+    return (
+        "# Resolution on the situation in Georgia\n\n"
+        "2024/2822(RSP) - 19/09/2024 - Text adopted by Parliament, single reading\n\n"
+        f"The European Parliament {vote}.\n\n{call}\n"
+    )

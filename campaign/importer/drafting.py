@@ -30,6 +30,7 @@ __all__ = [
     "TITLE_MAX_LENGTH",
     "VOTE_VALUES",
     "CampaignDraft",
+    "DraftLimits",
     "draft_campaign",
     "format_date",
     "format_votes",
@@ -62,6 +63,20 @@ VOTE_VALUES: tuple[str, ...] = ("for", "against", "abstention", "did_not_vote", 
 TITLE_MAX_LENGTH = 80
 _TITLE_SOURCE_CHARS = 400
 SLUG_MAX_LENGTH = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DraftLimits:
+    """The longest text each drafted field may have where it is stored.
+
+    The importer service fills these from the models' ``max_length`` (this module stays free
+    of Django); ``None`` means unbounded. Titles and slugs are also held to the shorter
+    ``TITLE_MAX_LENGTH`` and ``SLUG_MAX_LENGTH`` that read well.
+    """
+
+    title: int | None = None
+    slug: int | None = None
+    letter_subject: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,7 +333,10 @@ def _capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _title(*, resolution: ParsedResolution, call: ParsedCall) -> str:
+_FALLBACK_TITLE = "Act on the European Parliament's resolution"
+
+
+def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str:
     # A title needs the first few words only; the bound keeps every step below cheap.
     action = " ".join(call.action[:_TITLE_SOURCE_CHARS].split())
     negated = action.lower().startswith("not to ")
@@ -332,15 +350,18 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall) -> str:
         full = f"Demand {action}"
     else:
         full = f"Demand {_URGENCY_ADJECTIVES_RE.sub('the ', action)}"
-    full = full.strip() or "Act on the European Parliament's resolution"
+    full = full.strip() or _FALLBACK_TITLE
     verb_phrase = call.has_explicit_addressee
 
-    title = _shorten(full, TITLE_MAX_LENGTH, verb_phrase=verb_phrase)
+    # An action of punctuation only (": ;") shortens to nothing: a title is never empty.
+    title = _shorten(full, limit, verb_phrase=verb_phrase) or _FALLBACK_TITLE[:limit]
     country = resolution.country
     if country is not None and not mentions_country(title, country):
         # Supporters browse campaigns from many resolutions: say where, even at some detail.
         suffix = f" in {country}"
-        title = _shorten(full, TITLE_MAX_LENGTH - len(suffix), verb_phrase=verb_phrase) + suffix
+        shortened = _shorten(full, limit - len(suffix), verb_phrase=verb_phrase)
+        if shortened and len(shortened) + len(suffix) <= limit:
+            title = shortened + suffix
     return _capitalise(title)
 
 
@@ -351,14 +372,14 @@ _TRANSLITERATION = str.maketrans(
 )  # fmt: skip
 
 
-def _slug(title: str) -> str:
+def _slug(title: str, limit: int) -> str:
     decomposed = unicodedata.normalize("NFKD", title.translate(_TRANSLITERATION))
     ascii_text = decomposed.encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > SLUG_MAX_LENGTH:
-        cut = slug[: SLUG_MAX_LENGTH + 1]
-        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:SLUG_MAX_LENGTH]
-        slug = slug[:SLUG_MAX_LENGTH].strip("-")
+    if len(slug) > limit:
+        cut = slug[: limit + 1]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut else slug[:limit]
+        slug = slug[:limit].strip("-")
     return slug or "campaign"
 
 
@@ -447,11 +468,35 @@ def _template_safe(text: str) -> str:
     return _TEMPLATE_CLOSER_RE.sub(" }", _TEMPLATE_OPENER_RE.sub("{ ", text))
 
 
-def _letter_subject(call: ParsedCall) -> str:
+_SUBJECT_WITHOUT_ADDRESSEE = "Please act: {{ campaign.title }}"
+
+
+def _press_subject(addressee: str) -> str:
+    return f"Please press {addressee} to act: {{{{ campaign.title }}}}"
+
+
+def _letter_subject(call: ParsedCall, limit: int | None) -> str:
+    """Name whom to press, shortened to fit ``limit``: all the addressees, else the first
+    ones "and others", else the first one cut at a word, else nobody."""
     addressee = _addressee_prose(call)
-    if addressee:
-        return f"Please press {_template_safe(addressee)} to act: {{{{ campaign.title }}}}"
-    return "Please act: {{ campaign.title }}"
+    if not addressee:
+        return _SUBJECT_WITHOUT_ADDRESSEE
+    safe = _template_safe(addressee)
+    if limit is None or len(_press_subject(safe)) <= limit:
+        return _press_subject(safe)
+    names = [_template_safe(_with_article(name)) for name in call.addressees]
+    for count in range(len(names) - 1, 0, -1):
+        subject = _press_subject(f"{', '.join(names[:count])} and others")
+        if len(subject) <= limit:
+            return subject
+    first = names[0] if names else safe
+    others = " and others" if len(names) > 1 else ""
+    # One addressee longer than the whole column: keep its first words.
+    room = limit - len(_press_subject(f"\u2026{others}"))
+    cut = _strip_trailing_stopwords(_cut_to_length(first, room)) if room > 0 else ""
+    if cut and cut.lower() not in _TRAILING_STOPWORDS:
+        return _press_subject(f"{cut}\u2026{others}")
+    return _SUBJECT_WITHOUT_ADDRESSEE
 
 
 def _letter_body(*, call: ParsedCall) -> str:
@@ -490,15 +535,24 @@ def _letter_body(*, call: ParsedCall) -> str:
     )
 
 
-def draft_campaign(*, resolution: ParsedResolution, call: ParsedCall) -> CampaignDraft:
-    """Propose a campaign for one call of a parsed resolution. Pure and deterministic."""
-    title = _title(resolution=resolution, call=call)
+def _within(preferred: int, limit: int | None) -> int:
+    return preferred if limit is None else min(preferred, limit)
+
+
+def draft_campaign(
+    *, resolution: ParsedResolution, call: ParsedCall, limits: DraftLimits | None = None
+) -> CampaignDraft:
+    """Propose a campaign for one call of a parsed resolution. Pure and deterministic.
+
+    Every field fits ``limits`` (the columns it will be stored in)."""
+    limits = limits or DraftLimits()
+    title = _title(resolution=resolution, call=call, limit=_within(TITLE_MAX_LENGTH, limits.title))
     return CampaignDraft(
         title=title,
-        slug=_slug(title),
+        slug=_slug(title, _within(SLUG_MAX_LENGTH, limits.slug)),
         summary=_summary(resolution=resolution, call=call),
         petition_text=_petition_text(resolution=resolution, call=call),
-        letter_subject=_letter_subject(call),
+        letter_subject=_letter_subject(call, limits.letter_subject),
         letter_body=_letter_body(call=call),
     )
 

@@ -29,6 +29,7 @@ from typing import Literal
 __all__ = [
     "CALL_KINDS",
     "COUNTRY_BY_DEMONYM",
+    "VOTES_CAST_BOUND",
     "CallKind",
     "ParsedCall",
     "ParsedResolution",
@@ -291,7 +292,27 @@ def _normalise_text(text: str) -> list[str]:
 
 _REFERENCE_PATTERN = r"[0-9]{4}/[0-9]{4} ?\([A-Za-z]{3}\)"
 _REFERENCE_RE = re.compile(r"(?<![0-9])(" + _REFERENCE_PATTERN + r")")
-_DATE_PATTERN = r"[0-9]{1,2}[/.][0-9]{1,2}[/.][0-9]{4}"
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+)  # fmt: skip
+_MONTH_NUMBERS = {
+    name: number
+    for number, month in enumerate(_MONTH_NAMES, start=1)
+    for name in (month, month[:3])
+} | {"sept": 9}
+# OEIL writes "20/01/2022"; pasted copies also carry "20.01.2022", "20/01/22", the ISO
+# "2022-01-20" and the spelt-out "20 January 2022" (or "20 Jan. 2022").
+_NUMERIC_DATE_RE = re.compile(r"^([0-9]{1,2})[/.]([0-9]{1,2})[/.]([0-9]{4}|[0-9]{2})$")
+_ISO_DATE_RE = re.compile(r"^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})$")
+_LONG_DATE_RE = re.compile(r"^([0-9]{1,2}) ([A-Za-z]{3,9})\.? ([0-9]{4})$")
+_DATE_PATTERN = (
+    r"(?<![0-9])(?:[0-9]{1,2}[/.][0-9]{1,2}[/.](?:[0-9]{4}|[0-9]{2})"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+    r"|[0-9]{1,2} (?i:" + _alternation(set(_MONTH_NUMBERS)) + r")\.? [0-9]{4})(?![0-9])"
+)
+# Two-digit years: Parliament has been elected since 1979, so "79"-"99" are the 1900s.
+_CENTURY_PIVOT = 79
 _METADATA_RE = re.compile(
     r"(?P<reference>"
     + _REFERENCE_PATTERN
@@ -299,27 +320,37 @@ _METADATA_RE = re.compile(
     + _DATE_PATTERN
     + r")(?: ?[-\u2013\u2014:|] ?(?P<stage>.{0,200}))?"
 )
-_NUMBER = r"[0-9]{1,3}(?:[ ,.][0-9]{3})+(?![0-9])|[0-9]{1,7}"
-_VOTES_RE = re.compile(
-    r"\badopted by (?P<for>"
+_STARTS_WITH_REFERENCE_RE = re.compile(r"^\(?" + _REFERENCE_PATTERN)
+
+# Parliament has never had 1,000 Members (751 at most), so no vote figure, nor the three
+# added up, can reach this; a larger one is a misreading or junk and is never stored (it would
+# also overflow the integer columns).
+VOTES_CAST_BOUND = 1_000
+# Thousands separators are still read ("1,234") so that such a figure is reported as
+# implausible rather than silently misread as "234"; the bounded repetition keeps it linear.
+_NUMBER = r"[0-9]{1,3}(?:[ ,.][0-9]{3}){1,8}(?![0-9])|[0-9]{1,12}(?![0-9])"
+_ABSTENTIONS = r"(?:,? (?:(?:with|and) )?(?P<abstentions>" + _NUMBER + r"|no|zero) abstentions?)?"
+# "589 votes to 35", "589 votes in favour to 35", "589 votes to 35 against" (short), and
+# "584 votes in favour, 3 against", "598 votes for, 20 against" (long); abstentions optional.
+_FIGURES = (
+    r"(?P<for>"
     + _NUMBER
-    + r") votes? (?:in favou?r )?(?:to|against) (?P<against>"
+    + r") votes? (?:(?:in favou?r )?(?:to|against) (?P<against>"
     + _NUMBER
-    + r")(?: votes?)?(?:,? (?:with|and) (?P<abstentions>"
+    + r")(?: votes?)?(?: against)?|(?:in favou?r|for),? (?P<against_long>"
     + _NUMBER
-    + r"|no|zero) abstentions?)?",
-    re.IGNORECASE,
+    + r") (?:votes? )?against)"
+    + _ABSTENTIONS
 )
-_VOTES_LONG_RE = re.compile(
-    r"\bby (?P<for>"
-    + _NUMBER
-    + r") votes? in favou?r,? (?P<against>"
-    + _NUMBER
-    + r") (?:votes? )?against,? (?:and|with) (?P<abstentions>"
-    + _NUMBER
-    + r"|no|zero) abstentions?",
-    re.IGNORECASE,
-)
+_VOTES_RE = re.compile(r"(?<![0-9])" + _FIGURES, re.IGNORECASE)
+# "adopted by 589 votes …", "adopted, by 598 votes …", "adopted with 584 votes in favour …",
+# "adopted a resolution on <subject> by 598 votes …": figures after "adopted" in the same
+# sentence win over figures elsewhere, which may be about another vote. Checked by looking
+# back a bounded window from each figure, which stays linear on any input (a pattern from
+# "adopted" to the figures would try every gap length at every "adopted").
+_ADOPTED_RE = re.compile(r"\badopted\b", re.IGNORECASE)
+_BY_BEFORE_FIGURES_RE = re.compile(r"\b(?:by|with),? $", re.IGNORECASE)
+_ADOPTED_WINDOW = 320
 _SUBJECT_IN_SENTENCE_RE = re.compile(
     r"\b(?:a|the|its) (?:(?:joint|non-legislative|legislative) )?resolution "
     r"(?:on|concerning|regarding) (?P<subject>[^.]{1,300})",
@@ -338,10 +369,20 @@ def _parse_int(number: str) -> int:
     return int(re.sub(r"[ ,.]", "", number))
 
 
-def _parse_date(day_month_year: str) -> date | None:
-    day, month, year = re.split(r"[/.]", day_month_year)
+def _parse_date(text: str) -> date | None:
+    """Any of the forms ``_DATE_PATTERN`` matches → a date, or None when it does not exist."""
+    year, month, day = 0, 0, 0
+    if numeric := _NUMERIC_DATE_RE.match(text):
+        day, month, year = (int(part) for part in numeric.groups())
+        if len(numeric.group(3)) == 2:
+            year += 1900 if year >= _CENTURY_PIVOT else 2000
+    elif iso := _ISO_DATE_RE.match(text):
+        year, month, day = (int(part) for part in iso.groups())
+    elif long := _LONG_DATE_RE.match(text):
+        day, year = int(long.group(1)), int(long.group(3))
+        month = _MONTH_NUMBERS.get(long.group(2).lower(), 0)
     try:
-        return date(int(year), int(month), int(day))
+        return date(year, month, day)
     except ValueError:
         return None
 
@@ -352,6 +393,10 @@ def _clean_reference(reference: str) -> str:
 
 def _looks_like_title(line: str) -> bool:
     if len(line) > 300 or _METADATA_RE.search(line) or _VOTES_RE.search(line):
+        return False
+    # "2023/2890(RSP) - 19 Oct. 2023 - …" in a shape the metadata pattern does not know is
+    # still the metadata line, never the title.
+    if _STARTS_WITH_REFERENCE_RE.match(line):
         return False
     if _BULLET_RE.match(line):
         return False
@@ -365,14 +410,78 @@ def _looks_like_title(line: str) -> bool:
     return not line.endswith((".", ":", ";"))
 
 
+def _adopted_before(text: str, figures_at: int) -> int | None:
+    """Where "adopted" stands in the sentence just before the figures at ``figures_at``
+    ("… adopted [a resolution on …] by|with <figures>"), or None."""
+    window_start = max(0, figures_at - _ADOPTED_WINDOW)
+    window = text[window_start:figures_at]
+    sentence_start = max(window.rfind("."), window.rfind(";")) + 1
+    window = window[sentence_start:]
+    if _BY_BEFORE_FIGURES_RE.search(window) is None:
+        return None
+    adopted = _ADOPTED_RE.search(window)
+    return None if adopted is None else window_start + sentence_start + adopted.start()
+
+
+def _votes_and_subject(
+    blocks: list[tuple[bool, str]], warnings: list[str]
+) -> tuple[int | None, int | None, int | None, str | None]:
+    """Read (for, against, abstentions, subject) from the vote sentence; unknown ones are None.
+
+    Figures after "adopted" are preferred; bare "598 votes for, 20 against" anywhere is the
+    fallback. Implausible figures are reported and dropped, never stored.
+    """
+    votes: re.Match[str] | None = None
+    fallback: re.Match[str] | None = None
+    adopted_at: int | None = None
+    for _, block_text in blocks:
+        for match in _VOTES_RE.finditer(block_text):
+            adopted_at = _adopted_before(block_text, match.start())
+            if adopted_at is not None:
+                votes = match
+                break
+            fallback = fallback or match
+        if votes is not None:
+            break
+    votes = votes or fallback
+    if votes is None:
+        warnings.append("no vote figures found")
+        return None, None, None, None
+
+    block_text = votes.string
+    subject: str | None = None
+    start = votes.start() if adopted_at is None else adopted_at
+    subject_match = _SUBJECT_IN_SENTENCE_RE.search(block_text, start)
+    if subject_match is not None:
+        subject_text = subject_match.group("subject")
+        if subject_match.start("subject") < votes.start() < subject_match.end("subject"):
+            # "adopted a resolution on <subject> by 598 votes to 20": the figures end it.
+            subject_text = block_text[subject_match.start("subject") : votes.start()]
+            subject_text = re.sub(r",? (?:by|with),? ?$", "", subject_text)
+        subject = subject_text.strip(" ,;") or None
+
+    against = votes.group("against") or votes.group("against_long")
+    figures = [votes.group("for"), against, votes.group("abstentions")]
+    numbers = [_parse_int(figure) if figure is not None else None for figure in figures]
+    if sum(number or 0 for number in numbers) >= VOTES_CAST_BOUND:
+        shown = ", ".join(figure for figure in figures if figure is not None)
+        warnings.append(
+            f"implausible vote figures ({shown[:80]}): Parliament has fewer than "
+            f"{VOTES_CAST_BOUND:,} Members, so they were not stored"
+        )
+        return None, None, None, subject
+    return numbers[0], numbers[1], numbers[2], subject
+
+
 # ---------------------------------------------------------------------------------------------
 # Blocks and sentences
 # ---------------------------------------------------------------------------------------------
 
-# "-", "–", "—", "•", "*", "·", "▪", "◦" bullets, and "(a)", "a)", "(iv)" enumerations.
+# "-", "–", "—", "•", "*", "·", "▪", "◦" bullets, "(a)", "a)", "(iv)" enumerations, and
+# numbered items "1.", "1)", "(1)" (a space must follow, so "19.10.2023" is not one).
 _BULLET_RE = re.compile(
     r"^(?:[-*](?: |$)|[\u2013\u2014\u2022\u00b7\u25aa\u25e6\u2023\u2043] ?"
-    r"|\(?(?:[a-z]|[ivx]{1,5})\) )"
+    r"|\(?(?:[a-z]|[ivx]{1,5})\) |\(?[0-9]{1,3}\) |[0-9]{1,3}\. )"
 )
 
 
@@ -481,6 +590,11 @@ _DEMONYM_ROLE_RE = re.compile(
     r"^(?P<place>[A-Z][\w-]*(?: [A-Z][\w-]*)?)(?:'s)? (?P<role>" + _ROLE_PATTERN + r")$",
     re.IGNORECASE,
 )
+_PLURAL_ROLE_RE = re.compile(
+    r"^(?P<place>[A-Z][\w-]*(?: [A-Z][\w-]*)?) (?P<role>government|parliament|president"
+    r"|prime minister|regime|judiciary|leadership|junta)s$",
+    re.IGNORECASE,
+)
 _ROLE_OF_RE = re.compile(r"^(?P<role>" + _ROLE_PATTERN + r") of (?P<place>.+)$", re.IGNORECASE)
 _BARE_ROLE_RE = re.compile(
     r"^(?:(?:national|country's|country) )?(?P<role>" + _ROLE_PATTERN + r")$"
@@ -557,6 +671,39 @@ def _split_on_and(chunk: str) -> list[str]:
     return parts
 
 
+def _share_roles(parts: list[str]) -> list[str]:
+    """Give a role word to every country named just before it.
+
+    In "the Chinese and Hong Kong authorities" the authorities are China's and Hong Kong's: a
+    bare demonym right before a "<country> <role>" part takes its role, and so does a bare
+    country name unless that part has its own determiner ("Russia and the Belarusian
+    authorities" names Russia itself). "the Hungarian and Polish governments" gives each
+    country one government.
+    """
+    shared = list(parts)
+    role: str | None = None
+    role_has_determiner = False
+    for index in range(len(shared) - 1, -1, -1):
+        written = shared[index].strip()
+        bare = _LEADING_DETERMINER_RE.sub("", written).strip()
+        if role is not None and (
+            _is_demonym(bare) or (not role_has_determiner and bare in _COUNTRIES)
+        ):
+            shared[index] = f"{written} {role}"
+            continue
+        role = None
+        own = _DEMONYM_ROLE_RE.match(bare) or _PLURAL_ROLE_RE.match(bare)
+        if own is not None and _country_for(own.group("place")) is not None:
+            role = own.group("role")
+            role_has_determiner = bare != written
+            shared[index] = f"{written[: len(written) - len(bare)]}{own.group('place')} {role}"
+    return shared
+
+
+def _is_demonym(word: str) -> bool:
+    return any(word.lower() == demonym.lower() for demonym in COUNTRY_BY_DEMONYM)
+
+
 def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple[str, ...]:
     """Split an addressee phrase into normalised target names.
 
@@ -570,21 +717,23 @@ def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple
     text = _PARENTHESIS_RE.sub("", addressee[: _MAX_ADDRESSEE_CHARS * 2])
     text = _PROTECTED_NAMES_RE.sub(lambda m: m.group(0).replace(" and ", _AND_PLACEHOLDER), text)
     text = _LIST_SEPARATOR_RE.sub(", ", text)
-    names: list[str] = []
+    parts: list[str] = []
     chunks = [c for c in (chunk.strip() for chunk in text.split(",")) if c]
     for position, raw_chunk in enumerate(chunks):
         chunk = _LEADING_CONJUNCTION_RE.sub("", raw_chunk).strip()
         if not chunk:
             continue
-        parts = _split_on_and(chunk)
-        if position == len(chunks) - 1 and len(chunks) > 1 and len(parts) == 1:
+        chunk_parts = _split_on_and(chunk)
+        if position == len(chunks) - 1 and len(chunks) > 1 and len(chunk_parts) == 1:
             # In "A, B and C" the last " and " joins list items, whatever follows it.
             head, _, tail = chunk.partition(" and ")
-            parts = [head, tail] if tail else [head]
-        for part in parts:
-            name = _normalise_one(part.replace(_AND_PLACEHOLDER, " and "), country)
-            if name and name not in names:
-                names.append(name)
+            chunk_parts = [head, tail] if tail else [head]
+        parts += chunk_parts
+    names: list[str] = []
+    for part in _share_roles(parts):
+        name = _normalise_one(part.replace(_AND_PLACEHOLDER, " and "), country)
+        if name and name not in names:
+            names.append(name)
     return tuple(names)
 
 
@@ -1043,22 +1192,7 @@ def _parse(text: str) -> ParsedResolution:
     blocks = _blocks(lines)
 
     # Votes and subject come from the "The European Parliament adopted by …" sentence.
-    votes_for = votes_against = abstentions = None
-    subject: str | None = None
-    for _, block_text in blocks:
-        votes = _VOTES_RE.search(block_text) or _VOTES_LONG_RE.search(block_text)
-        if votes is None:
-            continue
-        votes_for = _parse_int(votes.group("for"))
-        votes_against = _parse_int(votes.group("against"))
-        if votes.group("abstentions") is not None:
-            abstentions = _parse_int(votes.group("abstentions"))
-        subject_match = _SUBJECT_IN_SENTENCE_RE.search(block_text, votes.start())
-        if subject_match is not None:
-            subject = subject_match.group("subject").strip(" ,;") or None
-        break
-    if votes_for is None:
-        warnings.append("no vote figures found")
+    votes_for, votes_against, abstentions, subject = _votes_and_subject(blocks, warnings)
     if subject is None and title:
         title_subject = _SUBJECT_IN_TITLE_RE.match(_REFERENCE_RE.sub("", title).strip(" ()"))
         if title_subject is not None:

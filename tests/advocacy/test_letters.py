@@ -399,9 +399,7 @@ def test_confirming_queues_the_letters_without_their_texts_leaving_the_database(
     assert len({letters[e].outbound_email.message_id for e in (1001, 1002)}) == 2
 
 
-def test_where_the_one_statement_cannot_run_the_letters_are_queued_all_the_same(
-    world, monkeypatch
-):
+def test_where_the_one_statement_cannot_run_the_letters_are_queued_all_the_same(world, monkeypatch):
     # Other databases than PostgreSQL, or an outbox column no array can carry: the rows go
     # through the outbox's general path and the letters are marked by a second statement.
     monkeypatch.setattr("advocacy.letters.rows_alike", lambda prototype, varying: None)

@@ -24,6 +24,7 @@ from tests.factories import (
     OrganisationFactory,
     PetitionFactory,
     SignatureFactory,
+    oeil_summary,
 )
 
 KAZAKHSTAN = (
@@ -245,6 +246,87 @@ def test_importing_a_resolution_through_the_api(api_a, org_a):
     bad = api_a.post("/api/v1/org/resolutions/import", {"text": "nothing here"}, format="json")
     assert bad.status_code == 400
     assert bad.json()["error"]["code"] == "import_invalid"
+
+
+IMPORT_URL = "/api/v1/org/resolutions/import"
+
+
+@pytest.mark.django_db
+def test_the_api_reports_the_calls_a_revised_text_no_longer_has(api_a):
+    calls = [
+        "Parliament called on the authorities to release all political prisoners.",
+        "Parliament urged the Commission to halt budget support to the government.",
+    ]
+    vote = "adopted by 495 votes to 73, with 86 abstentions, a resolution on Georgia"
+    first = api_a.post(
+        IMPORT_URL, {"text": oeil_summary(vote=vote, call="\n\n".join(calls))}, format="json"
+    )
+    assert first.status_code == 200 and len(first.json()["created"]) == 2
+
+    revised = api_a.post(
+        IMPORT_URL, {"text": oeil_summary(vote=vote, call=calls[0])}, format="json"
+    )
+    assert revised.status_code == 200
+    body = revised.json()
+    assert len(body["disappeared"]) == 1 and body["created"] == []
+    assert body["disappeared"][0] in first.json()["created"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (" \r\n\t\n", "The file is empty."),
+        ("\ufeff", "The file is empty."),
+        ("\u200b\n\ufeff", "The file is empty."),
+        ("\x01\x02\x03\x04\x05\x06\x07\x08\x0b\x0e 2022/2505(RSP) Parliament called on the "
+         "Council to act.", "control bytes"),
+        (oeil_summary(vote="adopted a text", call="Parliament condemned the arrests."),
+         "Could not parse: no vote figures found"),
+    ],
+)  # fmt: skip
+def test_an_unusable_import_text_is_refused_naming_the_text_field(api_a, text, message):
+    response = api_a.post(IMPORT_URL, {"text": text}, format="json")
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "import_invalid"
+    assert message in error["message"]
+    assert message in error["fields"]["text"][0]
+    assert Campaign.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "figures", ["3,000,000,000 votes to 3", "1,000,000,000,000,000,000,000 votes to 3"]
+)
+def test_implausible_vote_figures_come_back_as_a_warning_not_a_server_error(api_a, figures):
+    text = oeil_summary(
+        vote=f"adopted by {figures}, a resolution on Georgia",
+        call="Parliament called on the Council to suspend visa-free travel.",
+    )
+
+    response = api_a.post(IMPORT_URL, {"text": text}, format="json")
+
+    assert response.status_code == 200
+    assert any("implausible vote figures" in w for w in response.json()["warnings"])
+    assert len(response.json()["created"]) == 1
+
+
+@pytest.mark.django_db
+def test_a_call_on_many_addressees_imports_through_the_api(api_a):
+    names = [f"the UN Special Rapporteur on freedom of expression in region {n}" for n in range(5)]
+    call = f"Parliament called on {', '.join(names[:-1])} and {names[-1]} to release everyone."
+
+    response = api_a.post(
+        IMPORT_URL,
+        {"text": oeil_summary(vote="adopted by 495 votes to 73", call=call)},
+        format="json",
+    )
+
+    assert response.status_code == 200
+    subject = LetterTemplate.objects.get().subject
+    assert len(subject) <= LetterTemplate._meta.get_field("subject").max_length
 
 
 # --- Webhooks -------------------------------------------------------------------------------

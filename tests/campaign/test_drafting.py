@@ -20,6 +20,7 @@ from campaign.importer.drafting import (
     TITLE_MAX_LENGTH,
     VOTE_VALUES,
     CampaignDraft,
+    DraftLimits,
     draft_campaign,
     format_date,
     letter_template_problems,
@@ -135,6 +136,16 @@ def test_a_call_for_a_noun_phrase_becomes_a_demand_title() -> None:
     ]
 
 
+@pytest.mark.parametrize("action", [":", "; :", ", ."])
+def test_a_call_of_punctuation_only_still_gets_a_title(action: str) -> None:
+    call = replace(call_to(["Commission"]), action=action)
+
+    draft = draft_campaign(resolution=parse_oeil_summary(""), call=call)
+
+    assert draft.title == "Act on the European Parliament's resolution"
+    assert draft.slug == "act-on-the-european-parliament-s-resolution"
+
+
 def test_a_slug_is_ascii_even_when_the_title_is_not() -> None:
     resolution = parse_oeil_summary("Parliament called on the Commission to protect Łódź's Café.")
 
@@ -246,6 +257,110 @@ def test_letters_use_only_the_allowed_merge_fields_and_vote_conditions() -> None
             assert "|" not in "".join(MERGE_FIELD_RE.findall(template))
             assert "{#" not in template
             assert letter_template_problems(template) == []
+
+
+INSTITUTIONS = [
+    "Vice-President of the Commission / High Representative of the Union for Foreign Affairs",
+    "Council",
+    "Member States",
+    "European External Action Service",
+    "EU Special Representative for Human Rights",
+    "Organization for Security and Co-operation in Europe",
+    "United Nations Human Rights Council",
+    "International Committee of the Red Cross",
+    "Council of Europe",
+    "World Bank",
+]
+
+
+def call_to(addressees: list[str], *, written: str = "") -> ParsedCall:
+    return ParsedCall(
+        position=1,
+        addressee_as_written=written or " and ".join(addressees),
+        addressees=tuple(addressees),
+        action="release all political prisoners",
+        kind="demand",
+        source_sentence="",
+        has_explicit_addressee=True,
+    )
+
+
+def subject_for(call: ParsedCall, limit: int | None) -> str:
+    resolution = parse_oeil_summary("")
+    return draft_campaign(
+        resolution=resolution, call=call, limits=DraftLimits(letter_subject=limit)
+    ).letter_subject
+
+
+@pytest.mark.parametrize("count", [3, 6, 10])
+@pytest.mark.parametrize("limit", [80, 150, 300])
+def test_a_subject_naming_too_many_addressees_names_the_first_ones_and_others(
+    count: int, limit: int
+) -> None:
+    addressees = INSTITUTIONS[:count]
+    full = subject_for(call_to(addressees), None)
+    too_long = len(full) > limit
+
+    subject = subject_for(call_to(addressees), limit)
+
+    assert len(subject) <= limit
+    assert letter_template_problems(subject) == []
+    assert subject.endswith(" to act: {{ campaign.title }}")
+    if too_long:
+        assert subject.startswith("Please press the Vice-President")
+        assert " and others to act" in subject or "\u2026" in subject
+    else:
+        assert subject == full
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Minister of Internal Affairs of the Autonomous Region of " + "Very " * 60 + "Far Away",
+        "Prosecutor-General " + "and Deputy Prosecutor-General " * 12,
+    ],
+)
+def test_one_addressee_longer_than_the_subject_is_cut_at_a_word(name: str) -> None:
+    subject = subject_for(call_to([name]), 120)
+
+    assert len(subject) <= 120
+    named = subject.removeprefix("Please press the ").split("\u2026 to act: ")[0]
+    assert name.startswith(named) and name[len(named)] == " "
+    assert letter_template_problems(subject) == []
+
+
+def test_without_a_limit_the_subject_names_every_addressee() -> None:
+    subject = subject_for(call_to(INSTITUTIONS), None)
+
+    assert all(name in subject for name in INSTITUTIONS)
+
+
+def test_titles_and_slugs_respect_limits_shorter_than_their_usual_length(
+    kazakhstan: ParsedResolution,
+) -> None:
+    limits = DraftLimits(title=40, slug=20, letter_subject=60)
+
+    for call in kazakhstan.calls:
+        draft = draft_campaign(resolution=kazakhstan, call=call, limits=limits)
+
+        assert 0 < len(draft.title) <= 40, draft.title
+        assert 0 < len(draft.slug) <= 20, draft.slug
+        assert len(draft.letter_subject) <= 60, draft.letter_subject
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    addressees=st.lists(st.text(min_size=1, max_size=120), max_size=20),
+    written=st.text(max_size=500),
+    limit=st.integers(min_value=40, max_value=400),
+)
+def test_any_subject_fits_its_limit_and_stays_a_valid_template(
+    addressees: list[str], written: str, limit: int
+) -> None:
+    subject = subject_for(call_to(addressees, written=written), limit)
+
+    assert len(subject) <= limit
+    assert letter_template_problems(subject) == []
 
 
 def test_the_letter_thanks_supporters_and_presses_the_others(

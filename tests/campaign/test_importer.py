@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from campaign.importer.parser import VOTES_CAST_BOUND
 from campaign.importer.services import (
     ImportInputError,
     resolution_import,
@@ -22,6 +23,18 @@ from tests.factories import OrganisationFactory
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "campaign" / "fixtures" / "resolutions"
 KAZAKHSTAN = (FIXTURES / "oeil-2022-2505-RSP-kazakhstan.txt").read_text()
+
+
+def summary(
+    *,
+    heading: str = "# Resolution on the situation in Georgia",
+    metadata: str = "2024/2822(RSP) - 19/09/2024 - Text adopted by Parliament, single reading",
+    vote: str = "adopted by 495 votes to 73, with 86 abstentions, a resolution on Georgia",
+    calls: tuple[str, ...] = ("Parliament called on the Council to suspend visa-free travel.",),
+) -> str:
+    """An OEIL summary in the usual layout, with the parts a test is about replaced."""
+    parts = [heading, metadata, f"The European Parliament {vote}.", *calls]
+    return "\n\n".join(part for part in parts if part) + "\n"
 
 
 @pytest.fixture
@@ -134,6 +147,9 @@ def test_every_shipped_summary_imports(organisation, name):
     [
         (b"", "empty"),
         (b"   \n\n", "empty"),
+        (b"\xef\xbb\xbf", "The file is empty."),
+        (b"\xef\xbb\xbf \r\n\t\n", "The file is empty."),
+        ("\u200b\u00a0\ufeff\n".encode(), "The file is empty."),
         (b"\x00\x01\x02binary", "binary"),
         (bytes(range(1, 32)) * 40, "binary"),
         ("caf\u00e9".encode("latin-1"), "not valid UTF-8"),
@@ -151,6 +167,292 @@ def test_a_text_without_calls_is_refused_and_nothing_is_written(organisation):
     with pytest.raises(ImportInputError, match="No calls"):
         resolution_import(organisation=organisation, text=text)
     assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("text", ["", " \r\n\t\n", "\ufeff", "\u200b \ufeff\n"])
+def test_a_text_with_nothing_to_read_is_refused_as_empty(organisation, text):
+    with pytest.raises(ImportInputError, match="The text is empty"):
+        resolution_import(organisation=organisation, text=text)
+    assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("text", "refusal", "warning"),
+    [
+        (
+            summary(vote="adopted a text", calls=("Parliament condemned the arrests.",)),
+            "No calls",
+            "no vote figures",
+        ),
+        (summary(metadata="", vote="adopted a text"), "No procedure reference", "no vote figures"),
+        (
+            summary(heading="", vote="adopted it", calls=("It noted the report.",)),
+            "No calls",
+            "no title found",
+        ),
+    ],
+)
+def test_a_refused_import_says_what_could_not_be_parsed_on_one_line(
+    organisation, text, refusal, warning
+):
+    with pytest.raises(ImportInputError) as refused:
+        resolution_import(organisation=organisation, text=text)
+
+    message = refused.value.message
+    assert message.startswith(refusal)
+    assert "Could not parse: " in message and warning in message.lower()
+    assert "\n" not in message
+    assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "figures",
+    [
+        "3,000,000,000 votes to 3",
+        "2147483648 votes to 1, with 1 abstention",
+        "1,000,000,000,000,000,000,000 votes to 3, with 1 abstention",
+        f"{VOTES_CAST_BOUND} votes in favour, 0 against and 0 abstentions",
+    ],
+)
+def test_implausible_vote_figures_are_reported_and_never_stored(organisation, figures):
+    text = summary(vote=f"adopted by {figures}, a resolution on Georgia")
+
+    report = resolution_import(organisation=organisation, text=text)
+
+    resolution = Resolution.objects.get()
+    assert (resolution.votes_for, resolution.votes_against, resolution.abstentions) == (
+        None,
+        None,
+        None,
+    )
+    assert any("implausible vote figures" in warning for warning in report.warnings)
+    assert len(report.created) == 1
+    assert "None" not in Petition.objects.get().text
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "addressees",
+    [
+        [
+            "the Vice-President of the Commission / High Representative of the Union for Foreign"
+            " Affairs and Security Policy",
+            "the Council",
+            "the Member States",
+            "the European External Action Service",
+            "the EU Special Representative for Human Rights",
+            "the Organization for Security and Co-operation in Europe",
+            "the International Committee of the Red Cross",
+        ],
+        [f"the UN Special Rapporteur on freedom of expression in region {n}" for n in range(5)],
+    ],
+)
+def test_a_call_on_many_addressees_stores_a_subject_that_fits_its_column(organisation, addressees):
+    written = ", ".join(addressees[:-1]) + " and " + addressees[-1]
+    text = summary(calls=(f"Parliament called on {written} to release all political prisoners.",))
+    limit = LetterTemplate._meta.get_field("subject").max_length
+
+    report = resolution_import(organisation=organisation, text=text)
+
+    assert len(report.created) == 1
+    call = Call.objects.get()
+    assert len(call.addressees) == len(addressees)
+    subject = LetterTemplate.objects.get().subject
+    assert len(subject) <= limit
+    assert subject.startswith(f"Please press {addressees[0]}")
+    assert subject.endswith(" and others to act: {{ campaign.title }}")
+
+
+@pytest.mark.django_db
+def test_metadata_longer_than_its_column_is_cut_at_a_word(organisation):
+    limit = Resolution._meta.get_field("title").max_length
+    heading = "# Resolution on " + " ".join(f"the case of prisoner {n}," for n in range(60))
+    assert len(heading) > limit
+
+    resolution_import(organisation=organisation, text=summary(heading=heading))
+
+    title = Resolution.objects.get().title
+    assert len(title) <= limit
+    assert heading.lstrip("# ").startswith(title)
+    assert heading.lstrip("# ")[len(title)] in " ,"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("written", "adopted_on"),
+    [
+        ("19/10/23", "2023-10-19"),
+        ("2023-10-19", "2023-10-19"),
+        ("19 October 2023", "2023-10-19"),
+        ("Thursday", None),
+    ],
+)
+def test_without_a_heading_the_title_comes_from_the_vote_sentence_not_the_metadata(
+    organisation, written, adopted_on
+):
+    text = summary(
+        heading="",
+        metadata=f"2023/2890(RSP) - {written} - Text adopted by Parliament, single reading",
+        vote="adopted a resolution on the repression in Belarus by 598 votes to 20",
+    )
+
+    resolution_import(organisation=organisation, text=text)
+
+    resolution = Resolution.objects.get()
+    assert resolution.title == "Resolution on the repression in Belarus"
+    assert (str(resolution.adopted_on) if resolution.adopted_on else None) == adopted_on
+    assert (resolution.votes_for, resolution.votes_against) == (598, 20)
+
+
+# --- Re-importing a revised text ------------------------------------------------------------
+
+CALLS = [
+    ("the Iranian authorities", "release Narges Mohammadi"),
+    ("the Council", "list the Islamic Revolutionary Guard Corps as a terrorist organisation"),
+    ("the Member States", "expel the ambassadors"),
+    ("the Commission", "fund independent Persian-language media"),
+]
+
+
+def revision(calls: list[tuple[str, str]]) -> str:
+    return summary(
+        heading="# Resolution on the human rights situation in Iran",
+        metadata="2023/2511(RSP) - 19/01/2023 - Text adopted by Parliament, single reading",
+        vote="adopted by 516 votes to 4, with 13 abstentions, a resolution on Iran",
+        calls=tuple(f"Parliament called on {who} to {what}." for who, what in calls),
+    )
+
+
+def call_of_each_campaign() -> dict[int, str]:
+    return dict(Campaign.objects.values_list("pk", "call__action"))
+
+
+@pytest.fixture
+def imported_with_a_published_and_an_edited_campaign(organisation):
+    """CALLS imported; the second call's campaign published, the third's draft edited."""
+    resolution_import(organisation=organisation, text=revision(CALLS))
+    published = Campaign.objects.get(call__action=CALLS[1][1])
+    published.status = CampaignStatus.LIVE
+    published.save()
+    edited = Campaign.objects.get(call__action=CALLS[2][1])
+    edited.title = "Send the ambassadors home"
+    edited.save()
+    return published, edited
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("at", [0, 1, 2, 4])
+def test_a_call_inserted_in_a_revised_text_leaves_every_campaign_on_its_own_call(
+    organisation, imported_with_a_published_and_an_edited_campaign, at
+):
+    published, edited = imported_with_a_published_and_an_edited_campaign
+    before = call_of_each_campaign()
+    inserted = ("the Iranian authorities", "halt all executions")
+    revised = [*CALLS[:at], inserted, *CALLS[at:]]
+
+    report = resolution_import(organisation=organisation, text=revision(revised))
+
+    assert report.created == ["Halt all executions in Iran"]
+    assert report.updated == [] and report.disappeared == []
+    after = call_of_each_campaign()
+    assert {pk: after[pk] for pk in before} == before
+    assert list(Call.objects.order_by("position").values_list("action", flat=True)) == [
+        what for _, what in revised
+    ]
+    assert list(Call.objects.values_list("position", flat=True).order_by("position")) == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
+    edited.refresh_from_db()
+    published.refresh_from_db()
+    assert edited.title == "Send the ambassadors home"
+    assert published.status == CampaignStatus.LIVE
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("removed", [0, 1, 3])
+def test_a_call_removed_from_a_revised_text_is_reported_and_its_campaign_kept(
+    organisation, imported_with_a_published_and_an_edited_campaign, removed
+):
+    before = call_of_each_campaign()
+    gone = Campaign.objects.get(call__action=CALLS[removed][1])
+
+    report = resolution_import(
+        organisation=organisation, text=revision(CALLS[:removed] + CALLS[removed + 1 :])
+    )
+
+    assert report.disappeared == [gone.title]
+    assert report.created == [] and report.updated == []
+    assert call_of_each_campaign() == before
+    gone.refresh_from_db()
+    assert gone.call is not None and gone.call.position == len(CALLS)
+
+
+@pytest.mark.django_db
+def test_a_call_reworded_in_place_updates_an_untouched_draft_but_not_a_published_one(
+    organisation, imported_with_a_published_and_an_edited_campaign
+):
+    published, _ = imported_with_a_published_and_an_edited_campaign
+    untouched = Campaign.objects.get(call__action=CALLS[3][1])
+    reworded = list(CALLS)
+    reworded[1] = ("the Council", "list the IRGC as a terrorist organisation without delay")
+    reworded[3] = ("the Commission", "fund independent media in Persian")
+
+    report = resolution_import(organisation=organisation, text=revision(reworded))
+
+    assert report.left_alone == [published.title]
+    assert report.updated == ["Fund independent media in Persian in Iran"]
+    assert report.created == [] and report.disappeared == []
+    published.refresh_from_db()
+    untouched.refresh_from_db()
+    assert published.call is not None
+    assert published.call.action == CALLS[1][1]
+    assert published.call.position == 2
+    assert untouched.call is not None
+    assert untouched.call.action == "fund independent media in Persian"
+
+
+@pytest.mark.django_db
+def test_an_insertion_next_to_a_reworded_call_is_never_guessed_onto_its_campaign(
+    organisation, imported_with_a_published_and_an_edited_campaign
+):
+    published, _ = imported_with_a_published_and_an_edited_campaign
+    before = call_of_each_campaign()
+    revised = [
+        CALLS[0],
+        ("the Iranian authorities", "halt all executions"),
+        ("the Council", "list the IRGC as a terrorist organisation"),
+        *CALLS[2:],
+    ]
+
+    report = resolution_import(organisation=organisation, text=revision(revised))
+
+    assert report.disappeared == [published.title]
+    assert len(report.created) == 2 and report.left_alone == []
+    after = call_of_each_campaign()
+    assert {pk: after[pk] for pk in before} == before
+
+
+@pytest.mark.django_db
+def test_only_the_ticked_calls_of_a_revised_text_are_created_and_the_rest_keep_their_place(
+    organisation, imported_with_a_published_and_an_edited_campaign
+):
+    before = call_of_each_campaign()
+    revised = [("the Iranian authorities", "halt all executions"), *CALLS]
+
+    report = resolution_import(organisation=organisation, text=revision(revised), positions={3, 4})
+
+    assert report.created == []
+    assert call_of_each_campaign() == before
+    assert list(Call.objects.order_by("position").values_list("position", "action")) == [
+        (position, what) for position, (_, what) in enumerate(revised, start=1) if position > 1
+    ]
 
 
 # --- The command ----------------------------------------------------------------------------
@@ -185,6 +487,34 @@ def test_the_command_dry_run_changes_nothing(organisation):
 
 
 @pytest.mark.django_db
+def test_the_command_reports_implausible_vote_figures_and_imports_the_rest(organisation, tmp_path):
+    source = tmp_path / "huge.txt"
+    source.write_text(summary(vote="adopted by 1,000,000,000,000,000,000,000 votes to 3"))
+    out = StringIO()
+
+    call_command("import_resolution", str(source), organisation=organisation.slug, stdout=out)
+
+    assert "could not parse: implausible vote figures" in out.getvalue()
+    assert "created 1," in out.getvalue()
+    assert Resolution.objects.get().votes_for is None
+
+
+@pytest.mark.django_db
+def test_the_command_lists_the_calls_a_revised_text_no_longer_has(organisation, tmp_path):
+    first, second = tmp_path / "first.txt", tmp_path / "second.txt"
+    first.write_text(revision(CALLS))
+    second.write_text(revision(CALLS[1:]))
+    call_command("import_resolution", str(first), organisation=organisation.slug, stdout=StringIO())
+    out = StringIO()
+
+    call_command("import_resolution", str(second), organisation=organisation.slug, stdout=out)
+
+    assert (
+        "no longer in the text (campaign kept, please review): Release Narges Mohammadi in Iran"
+    ) in out.getvalue()
+
+
+@pytest.mark.django_db
 def test_the_command_refuses_an_unknown_organisation(organisation):
     with pytest.raises(CommandError, match="No organisation"):
         call_command("import_resolution", "-", organisation="nope")
@@ -198,6 +528,11 @@ def test_the_command_refuses_an_unknown_organisation(organisation):
         (b"\x00\xff\x00binary", "binary"),
         (b"\xff\xfe not utf-8 \xe9", "not valid UTF-8"),
         (b"Parliament condemned everything.", "No procedure reference"),
+        (b"\xef\xbb\xbf", "The file is empty."),
+        (
+            b"2023/2890(RSP) - 19/10/2023\n\nParliament condemned everything.",
+            "Could not parse: no procedure stage found; no vote figures found",
+        ),
     ],
 )
 def test_the_command_exits_non_zero_with_one_line_on_bad_input(tmp_path, content, expected):

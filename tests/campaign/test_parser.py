@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from campaign.importer.parser import (
     CALL_KINDS,
+    VOTES_CAST_BOUND,
     ParsedCall,
     ParsedResolution,
     find_country,
@@ -386,11 +387,15 @@ def test_text_without_metadata_or_votes_still_yields_calls_with_warnings() -> No
     [
         ("adopted by 589 votes to 35, with 47 abstentions, a resolution", (589, 35, 47)),
         ("adopted by 589 votes to 35 with 47 abstentions a resolution", (589, 35, 47)),
-        ("adopted by 1 234 votes to 1,005, with 2.001 abstentions", (1234, 1005, 2001)),
-        ("adopted by 1,234 votes to 5 with 1 abstention", (1234, 5, 1)),
         ("adopted by 600 votes to 20, with no abstentions", (600, 20, 0)),
         ("adopted by 600 votes to 20, a resolution", (600, 20, None)),
         ("was adopted by 500 votes in favour, 100 against and 30 abstentions", (500, 100, 30)),
+        ("adopted a resolution on Belarus by 598 votes to 20, with 66 abstentions", (598, 20, 66)),
+        ("adopted, by 598 votes to 20, with 66 abstentions, a resolution", (598, 20, 66)),
+        ("adopted with 584 votes in favour, 3 against and 38 abstentions", (584, 3, 38)),
+        ("adopted the text with 412 votes for, 97 against, and 10 abstentions", (412, 97, 10)),
+        ("voted on the text: 598 votes for, 20 against", (598, 20, None)),
+        ("adopted by 331 votes in favour to 290 against, with 9 abstentions", (331, 290, 9)),
     ],
 )
 def test_vote_figures_are_read_in_their_usual_shapes(
@@ -399,6 +404,115 @@ def test_vote_figures_are_read_in_their_usual_shapes(
     parsed = parse_oeil_summary(f"The European Parliament {sentence}.")
 
     assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == expected
+    assert "no vote figures found" not in parsed.warnings
+
+
+def test_the_figures_of_the_adoption_win_over_other_figures_in_the_text() -> None:
+    parsed = parse_oeil_summary(
+        "A first motion failed with 300 votes for, 310 against.\n\n"
+        "The European Parliament then adopted a resolution on Chad by 520 votes to 31."
+    )
+
+    assert (parsed.votes_for, parsed.votes_against, parsed.subject) == (520, 31, "Chad")
+
+
+@pytest.mark.parametrize(
+    "subject", ["the situation in Nicaragua", "killings by security forces in Iran", "Belarus"]
+)
+def test_a_subject_before_the_vote_figures_ends_where_they_begin(subject: str) -> None:
+    parsed = parse_oeil_summary(
+        f"The European Parliament adopted a resolution on {subject} by 541 votes to 2."
+    )
+
+    assert parsed.subject == subject
+    assert (parsed.votes_for, parsed.votes_against) == (541, 2)
+
+
+@pytest.mark.parametrize(
+    "figures",
+    [
+        "1,000,000,000,000,000,000,000 votes to 3, with 1 abstention",
+        "3,000,000,000 votes to 3",
+        "1 234 votes to 1,005, with 2.001 abstentions",
+        "598 votes to 20, with 4000 abstentions",
+        "600 votes to 300, with 100 abstentions",
+        "99999999999 votes in favour, 3 against and 1 abstention",
+    ],
+)
+def test_implausible_vote_figures_are_reported_and_never_kept(figures: str) -> None:
+    parsed = parse_oeil_summary(
+        "2023/2890(RSP) - 19/10/2023 - Text adopted\n\n"
+        f"The European Parliament adopted by {figures}, a resolution on Belarus.\n\n"
+        "Parliament called on the Belarusian authorities to release all political prisoners."
+    )
+
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == (None, None, None)
+    assert any(f"fewer than {VOTES_CAST_BOUND:,} Members" in w for w in parsed.warnings)
+    assert parsed.subject == "Belarus" and len(parsed.calls) == 1
+
+
+def test_the_largest_plausible_vote_is_kept() -> None:
+    parsed = parse_oeil_summary(
+        f"Parliament adopted by {VOTES_CAST_BOUND - 3} votes to 1, with 1 abstention, a text."
+    )
+
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == (
+        VOTES_CAST_BOUND - 3,
+        1,
+        1,
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("20/01/2022", date(2022, 1, 20)),
+        ("20.01.2022", date(2022, 1, 20)),
+        ("19/10/23", date(2023, 10, 19)),
+        ("3.2.99", date(1999, 2, 3)),
+        ("2022-07-07", date(2022, 7, 7)),
+        ("2024-2-29", date(2024, 2, 29)),
+        ("6 October 2022", date(2022, 10, 6)),
+        ("14 june 2023", date(2023, 6, 14)),
+        ("1 Sept. 2021", date(2021, 9, 1)),
+        ("28 Feb 2019", date(2019, 2, 28)),
+    ],
+)
+def test_the_adoption_date_is_read_in_every_usual_shape(written: str, expected: date) -> None:
+    parsed = parse_oeil_summary(
+        f"2021/2345(RSP) - {written} - Text adopted by Parliament, single reading\n\n"
+        "Parliament called on the Commission to act."
+    )
+
+    assert parsed.procedure_reference == "2021/2345(RSP)"
+    assert parsed.adopted_on == expected
+    assert parsed.stage == "Text adopted by Parliament, single reading"
+    assert parsed.title == ""
+    assert not any("date" in warning for warning in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("line", "reference"),
+    [
+        ("2023/2890(RSP) - 19 October 2023 - Text adopted by Parliament, single reading",
+         "2023/2890(RSP)"),
+        ("2019/2876(RSP) 2019-12-19 Text adopted by Parliament", "2019/2876(RSP)"),
+        ("2020/2011(INI) - Thursday last week - Text adopted by Parliament, 1st reading",
+         "2020/2011(INI)"),
+        ("2018/2103 (ini)", "2018/2103(INI)"),
+        ("(2017/2131(INI)) Debate in Parliament", "2017/2131(INI)"),
+    ],
+)  # fmt: skip
+def test_a_first_line_opening_with_a_procedure_reference_is_never_the_title(
+    line: str, reference: str
+) -> None:
+    parsed = parse_oeil_summary(
+        f"{line}\n\nThe European Parliament adopted by 500 votes to 30 a resolution on Nepal."
+        "\n\nParliament called on the Commission to act."
+    )
+
+    assert parsed.title == "Resolution on Nepal"
+    assert parsed.procedure_reference == reference
 
 
 def test_an_impossible_date_is_a_warning_not_an_error() -> None:
@@ -431,6 +545,10 @@ def test_an_impossible_date_is_a_warning_not_an_error() -> None:
          "not to adopt the bill"),
         ("Parliament reiterated its call on the Council to adopt sanctions.", ("Council",),
          "adopt sanctions"),
+        ("The Chinese and Hong Kong authorities are urged to release Jimmy Lai.",
+         ("Authorities of China", "Authorities of Hong Kong"), "release Jimmy Lai"),
+        ("Parliament urged the Russian and Belarusian authorities to free all detainees.",
+         ("Authorities of Russia", "Authorities of Belarus"), "free all detainees"),
     ],
 )  # fmt: skip
 def test_sentence_call_shapes(text: str, addressees: tuple[str, ...], action: str) -> None:
@@ -493,6 +611,29 @@ def test_bullet_markers_lists_and_their_end() -> None:
     assert {call.addressees for call in parsed.calls} == {("Commission",)}
     assert "Parliament noted the report." in parsed.context
     assert "this bullet follows a non-call paragraph" in parsed.context
+
+
+@pytest.mark.parametrize("marker", ["{n}.", "{n})", "({n})"])
+def test_numbered_items_after_a_call_introduction_are_calls(marker: str) -> None:
+    actions = ["release all political prisoners", "restore the legal status of NGOs", "report"]
+    items = "\n".join(
+        f"{marker.format(n=n)} {action};" for n, action in enumerate(actions, start=1)
+    )
+
+    parsed = parse_oeil_summary(f"The Cuban government is called on to:\n\n{items}")
+
+    assert [call.action for call in parsed.calls] == actions
+    assert {call.addressees for call in parsed.calls} == {("Government of Cuba",)}
+
+
+def test_figures_opening_a_wrapped_line_do_not_start_a_list() -> None:
+    parsed = parse_oeil_summary(
+        "Parliament called on the Commission to act before\n19.10.2025 and to report.\n"
+        "2023 was the worst year.\n1 May is Labour Day."
+    )
+
+    assert [call.action for call in parsed.calls] == ["act before 19.10.2025 and to report"]
+    assert parsed.context == ("2023 was the worst year. 1 May is Labour Day.",)
 
 
 def test_a_list_introduced_by_a_sentence_that_is_not_a_call_stays_context() -> None:
@@ -559,6 +700,19 @@ def test_calls_are_classified_by_what_they_demand(action: str, kind: str) -> Non
          ("Organization for Security and Co-operation in Europe",)),
         ("the governments of Bosnia and Herzegovina and Serbia",
          ("governments of Bosnia and Herzegovina and Serbia",)),
+        ("The Chinese and Hong Kong authorities",
+         ("Authorities of China", "Authorities of Hong Kong")),
+        ("the Russian and Belarusian authorities",
+         ("Authorities of Russia", "Authorities of Belarus")),
+        ("the Chinese and the Hong Kong authorities",
+         ("Authorities of China", "Authorities of Hong Kong")),
+        ("the Russian, Belarusian and Iranian authorities",
+         ("Authorities of Russia", "Authorities of Belarus", "Authorities of Iran")),
+        ("the Council, the Azerbaijani and Armenian governments",
+         ("Council", "Government of Azerbaijan", "Government of Armenia")),
+        ("Hong Kong and Chinese authorities", ("Authorities of Hong Kong", "Authorities of China")),
+        ("the Hungarian and Polish governments", ("Government of Hungary", "Government of Poland")),
+        ("Russia and the Belarusian authorities", ("Russia", "Authorities of Belarus")),
     ],
 )  # fmt: skip
 def test_addressees_are_normalised_with_a_general_demonym_table(
@@ -647,6 +801,7 @@ def test_any_mix_of_oeil_fragments_parses_without_raising(fragments: list[str]) 
         "million bullets",
         "digits after adopted by",
         "chained second calls",
+        "adopted without figures",
     ],
 )
 def test_two_megabyte_inputs_finish(shape: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -662,6 +817,7 @@ def test_two_megabyte_inputs_finish(shape: str, capsys: pytest.CaptureFixture[st
         "million bullets": "X is called on to:\n" + "- act; and\n" * (size // 11),
         "digits after adopted by": "adopted by " + "1 000 " * (size // 6),
         "chained second calls": "Parliament called on A to act" + " and urged B to act" * 100_000,
+        "adopted without figures": "adopted a resolution on it by " * (size // 30),
     }
 
     started = time.perf_counter()

@@ -94,6 +94,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {prefix.lower() + verb if prefix else verb + 'd'}: {title}")
         for title in report.left_alone:
             self.stdout.write(f"  left alone (edited by an organiser or published): {title}")
+        for title in report.disappeared:
+            self.stdout.write(f"  no longer in the text (campaign kept, please review): {title}")
         summary = (
             f"{prefix}{'create' if prefix else 'created'} {len(report.created)}, "
             f"{'update' if prefix else 'updated'} {len(report.updated)}, "
