@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from advocacy.models import Letter, Signature, Webhook, WebhookDelivery
+from advocacy.models import Letter, LetterStatus, Signature, Webhook, WebhookDelivery
 from advocacy.org_serializers import (
     SLUG_TAKEN,
     CampaignSerializer,
@@ -314,7 +314,10 @@ class LetterViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Letter]):
             queryset = queryset.filter(mep__ep_id=mep)
         status_filter = self.request.query_params.get("status")
         if status_filter is not None:
-            queryset = queryset.filter(status=status_filter[:30])
+            if status_filter not in LetterStatus.values:
+                choices = ", ".join(LetterStatus.values)
+                raise ValidationError({"status": [f"Use one of: {choices}."]})
+            queryset = queryset.filter(status=status_filter)
         return _created_between(queryset, self.request)
 
 

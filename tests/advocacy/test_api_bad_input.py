@@ -46,6 +46,8 @@ def _fields(response: Any) -> dict[str, Any]:
         ("/api/v1/org/signatures/?since=2026-13-45T00:00:00", "since"),
         ("/api/v1/org/signatures/?since=2026-02-30T10:00:00Z", "since"),
         ("/api/v1/org/signatures/?until=2026-02-30T10:00:00", "until"),
+        ("/api/v1/org/letters/?status=bogus", "status"),
+        ("/api/v1/org/letters/?status=%00", "status"),
     ],
 )
 def test_filters_that_look_numeric_or_dated_but_are_not_get_a_400_naming_them(path, field):
