@@ -20,6 +20,7 @@ covering the vote date). Body roles are those of the current term.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,20 @@ def _fail(problem: str) -> TargetingInvalidError:
 def _str_list(raw: Any, key: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(v, str) and v.strip() for v in raw):
         raise _fail(f'"{key}" must be a list of non-empty texts.')
+    # A control character (NUL above all, which PostgreSQL refuses in text) names no group,
+    # body or country: refused here, by key, rather than by the database, by nobody.
+    if any(unicodedata.category(ch) == "Cc" for v in raw for ch in v):
+        raise _fail(f'"{key}" may not contain control characters.')
     return tuple(v.strip() for v in raw)
+
+
+# EP ids are positive and stored in integer columns: anything past this is no id, and would
+# only fail later, in the database, on a supporter's page.
+_EP_ID_MAX = 2**31 - 1
+
+
+def _is_ep_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _EP_ID_MAX
 
 
 def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRule:
@@ -111,9 +125,8 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
             bad = [r for r in roles if r not in BodyRole.values]
             if bad:
                 raise _fail(f"unknown role(s) {', '.join(bad)}; use {', '.join(BodyRole.values)}.")
-            bodies.append(
-                BodyRule(code=item["code"].strip().upper(), roles=roles or tuple(BodyRole.values))
-            )
+            [code] = _str_list([item["code"]], "code")
+            bodies.append(BodyRule(code=code.upper(), roles=roles or tuple(BodyRole.values)))
     roll_call_ep_id: int | None = None
     positions: tuple[str, ...] = ()
     if "roll_call" in raw:
@@ -121,8 +134,7 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
         if (
             not isinstance(roll_call, Mapping)
             or set(roll_call) - {"ep_id", "positions"}
-            or not isinstance(roll_call.get("ep_id"), int)
-            or isinstance(roll_call.get("ep_id"), bool)
+            or not _is_ep_id(roll_call.get("ep_id"))
         ):
             raise _fail('"roll_call" must be {"ep_id": 139038, "positions": ["for", …]}.')
         roll_call_ep_id = roll_call["ep_id"]
@@ -132,9 +144,7 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
             raise _fail(f"unknown position(s) {', '.join(bad)}; use {', '.join(POSITIONS)}.")
     mep_ids: tuple[int, ...] = ()
     if "mep_ids" in raw:
-        if not isinstance(raw["mep_ids"], list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in raw["mep_ids"]
-        ):
+        if not isinstance(raw["mep_ids"], list) or not all(_is_ep_id(v) for v in raw["mep_ids"]):
             raise _fail('"mep_ids" must be a list of EP ids (numbers).')
         mep_ids = tuple(raw["mep_ids"])
     rule = TargetingRule(

@@ -140,6 +140,13 @@ def test_mep_ids_pick_meps_by_ep_id_and_former_meps_only_on_request():
         ({"roll_call": {"ep_id": "139038"}}, "roll_call"),
         ({"roll_call": {"ep_id": 139038, "positions": ["yes"]}}, "unknown position"),
         ({"mep_ids": ["197648"]}, "EP ids"),
+        ({"mep_ids": [10**30]}, "EP ids"),
+        ({"mep_ids": [0]}, "EP ids"),
+        ({"roll_call": {"ep_id": 2**31}}, "roll_call"),
+        ({"groups": ["Renew\x00"]}, "control characters"),
+        ({"countries": ["D\x00"]}, "control characters"),
+        ({"bodies": [{"code": "DC\x00AS"}]}, "control characters"),
+        ({"bodies": [{"code": " "}]}, "non-empty"),
     ],
 )
 def test_malformed_rules_are_refused_with_a_message(raw, problem):
