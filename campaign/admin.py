@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -52,9 +53,11 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     Organisation."""
 
     organisation_path = "organisation"
+    # The roles that may add, change and delete here; also the organisations a form offers.
+    write_roles: tuple[str, ...] = tuple(WRITE_ROLES)
 
     def _ids(self, request: HttpRequest, *, write: bool = False) -> list[int]:
-        return organisation_ids_for(user=request.user, roles=WRITE_ROLES if write else None)
+        return organisation_ids_for(user=request.user, roles=self.write_roles if write else None)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
@@ -99,7 +102,7 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
         related = db_field.related_model
         if related is Organisation:
-            kwargs["queryset"] = organisations_for(user=request.user, roles=WRITE_ROLES)
+            kwargs["queryset"] = Organisation.objects.filter(id__in=self._ids(request, write=True))
         elif related in SCOPED_RELATIONS:
             # A foreign-key dropdown must not list another organisation's objects.
             path_to_org = SCOPED_RELATIONS[related]
@@ -124,6 +127,11 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     # Every save and delete made through the admin is recorded in the audit log.
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        # The permission checks ran on the object as it was; this one runs on the object as
+        # it is about to be saved, so that no form (a dropdown offering an organisation the
+        # user may write to under another role, a posted id the dropdown never offered) can
+        # move a row into an organisation this admin does not let the user write to.
+        self._refuse_unless_writable(request, obj)
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             audit_record(
@@ -134,6 +142,10 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 detail={"fields": sorted(form.changed_data)} if change else None,
                 request=request,
             )
+
+    def _refuse_unless_writable(self, request: HttpRequest, obj: Any) -> None:
+        if not getattr(request.user, "is_superuser", False) and not self._may_write(request, obj):
+            raise PermissionDenied("You may not write to this organisation here.")
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         with transaction.atomic():
@@ -176,12 +188,9 @@ class MembershipAdmin(OrganisationScopedAdmin):
     list_display = ["user", "organisation", "role", "created_at"]
     list_filter = ["role"]
 
-    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
-        # Only owners manage who belongs to their organisation.
-        allowed = organisation_ids_for(user=request.user, roles=["owner"])
-        if obj is None:
-            return bool(allowed)
-        return self._organisation_id(obj) in allowed
+    # Only owners manage who belongs to their organisation (an editor of it offered the
+    # organisation in the form could make anyone, themselves included, its owner).
+    write_roles = ("owner",)
 
     def formfield_for_foreignkey(
         self, db_field: Any, request: HttpRequest, **kwargs: Any
@@ -414,25 +423,16 @@ class ApiTokenAdmin(OrganisationScopedAdmin):
     list_filter = ["role"]
     fields = ["organisation", "name", "role"]
     actions = ["revoke"]
-
-    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
-        allowed = organisation_ids_for(user=request.user, roles=["owner"])
-        if obj is None:
-            return bool(allowed)
-        return self._organisation_id(obj) in allowed
+    # Only owners hand out tokens (a token's role may be owner).
+    write_roles = ("owner",)
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def formfield_for_foreignkey(
-        self, db_field: Any, request: HttpRequest, **kwargs: Any
-    ) -> forms.ModelChoiceField | None:  # type: ignore[type-arg]
-        if db_field.related_model is Organisation:
-            kwargs["queryset"] = organisations_for(user=request.user, roles=["owner"])
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         from campaign.api_tokens import api_token_create
+
+        self._refuse_unless_writable(request, obj)
 
         with transaction.atomic():
             token, raw = api_token_create(

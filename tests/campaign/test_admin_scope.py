@@ -209,3 +209,33 @@ def test_the_membership_form_offers_no_other_organisations_organisers(client):
 
     assert owner.user.username in page
     assert stranger.user.username not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "fields"),
+    [
+        ("/admin/campaign/membership/add/", {"role": "owner"}),
+        ("/admin/campaign/apitoken/add/", {"name": "mine now", "role": "owner"}),
+    ],
+)
+def test_an_editor_of_b_cannot_make_anyone_owner_of_b_or_mint_its_tokens(client, url, fields):
+    # Owner of A, only an editor of B: the forms that hand out ownership (memberships, API
+    # tokens) must neither offer B nor accept it when posted.
+    from campaign.models import ApiToken, Membership
+
+    mine = MembershipFactory(role=OrganisationRole.OWNER)
+    user = mine.user
+    b = OrganisationFactory(name="Bee")
+    MembershipFactory(user=user, organisation=b, role=OrganisationRole.EDITOR)
+    spare = MembershipFactory(organisation=mine.organisation, role=OrganisationRole.VIEWER).user
+    client.force_login(user)
+
+    page = client.get(url).content.decode()
+    assert f'<option value="{mine.organisation.pk}"' in page
+    assert f'<option value="{b.pk}"' not in page
+
+    response = client.post(url, {"user": spare.pk, "organisation": b.pk, **fields})
+    assert response.status_code in (200, 403)  # the form's error, or refused
+    assert not Membership.objects.filter(organisation=b, role=OrganisationRole.OWNER).exists()
+    assert not ApiToken.objects.filter(organisation=b).exists()
