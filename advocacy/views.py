@@ -33,7 +33,6 @@ from advocacy.signatures import (
 from advocacy.supporters import (
     SOURCE_KEYS,
     SupporterNotFoundError,
-    data_token_make,
     data_token_read,
     supporter_data_link_send,
     supporter_erase,
@@ -335,11 +334,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "advocacy/unsubscribe.html",
-        {
-            "token": token,
-            "done": done,
-            "data_token": data_token_make(supporter_id=supporter_id),
-        },
+        # No link to the person's data here: an unsubscribe link never expires and is in
+        # every mail, so whoever holds one mail would hold the data too. The data page is
+        # reached by a link sent on request, valid for hours (supporter_data_link_send).
+        {"token": token, "done": done},
     )
 
 

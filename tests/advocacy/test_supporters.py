@@ -209,6 +209,20 @@ def test_get_on_the_unsubscribe_link_only_shows_a_button():
     assert supporter.unsubscribed_at is None
 
 
+def test_an_unsubscribe_link_opens_no_door_to_the_persons_data():
+    # It never expires and is in every mail: the data page takes a link sent on request.
+    supporter = SignatureFactory().supporter
+    client = Client()
+    for response in (
+        client.get(_path(unsubscribe_url(supporter_id=supporter.pk))),
+        client.post(_path(unsubscribe_url(supporter_id=supporter.pk))),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert 'href="/my-data/"' in html
+        assert re.findall(r'href="/my-data/[^"]+"', html) == []
+
+
 def test_one_click_post_unsubscribes_without_cookies_or_csrf():
     signature = SignatureFactory(supporter__wants_organisation_news=True)
     supporter = signature.supporter
