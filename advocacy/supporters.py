@@ -17,7 +17,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field
+from django.db.models import Field, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -33,6 +34,7 @@ from advocacy.models import (
     OutboundEmailStatus,
     Signature,
     Supporter,
+    WebhookDelivery,
 )
 from advocacy.outbox import outbound_email_create
 from advocacy.tokens import token_make, token_read
@@ -455,9 +457,9 @@ def supporter_erase(*, supporter_id: int) -> None:
     Idempotent."""
     now = timezone.now()
     with transaction.atomic():
-        old_email = (
+        person = (
             Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True)
-            .values_list("email", flat=True)
+            .values_list("email", "organisation_id")
             .first()
         )
         updated = Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True).update(
@@ -470,18 +472,45 @@ def supporter_erase(*, supporter_id: int) -> None:
             unsubscribed_at=now,
             erased_at=now,
         )
-        if not updated:
+        if not updated or person is None:
             if not Supporter.objects.filter(pk=supporter_id).exists():
                 raise SupporterNotFoundError("We hold no data for this link any more.")
             return
+        old_email, organisation_id = person
         Consent.objects.filter(supporter_id=supporter_id).update(source={}, withdrawn_at=now)
         # A pending signature can never be confirmed by an erased person: drop it now
         # rather than let the retention task find it (no counter counts pending ones).
         Signature.objects.filter(supporter_id=supporter_id, status="pending").delete()
-        _erase_letters_and_mail(supporter_id=supporter_id, email=old_email, now=now)
+        _erase_letters_and_mail(
+            supporter_id=supporter_id, organisation_id=organisation_id, email=old_email, now=now
+        )
+        _erase_webhook_payloads(supporter_id=supporter_id, organisation_id=organisation_id)
 
 
-def _erase_letters_and_mail(*, supporter_id: int, email: str | None, now: Any) -> None:
+ERASED_SUPPORTER = {"erased": True}
+
+
+def _erase_webhook_payloads(*, supporter_id: int, organisation_id: int) -> None:
+    """The `signature.confirmed` events carried the person's name and address to the
+    organisation's webhooks: their stored copies lose them, and those not delivered yet go
+    out without them (the signature itself, anonymous, still counts)."""
+    event_ids = [
+        f"signature-{pk}"
+        for pk in Signature.objects.filter(supporter_id=supporter_id).values_list("pk", flat=True)
+    ]
+    deliveries = WebhookDelivery.objects.filter(
+        webhook__organisation_id=organisation_id, event_id__in=event_ids
+    )
+    for delivery in deliveries:
+        data = delivery.payload.get("data") if isinstance(delivery.payload, dict) else None
+        if isinstance(data, dict) and data.get("supporter") != ERASED_SUPPORTER:
+            data["supporter"] = ERASED_SUPPORTER
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(payload=delivery.payload)
+
+
+def _erase_letters_and_mail(
+    *, supporter_id: int, organisation_id: int, email: str | None, now: Any
+) -> None:
     """Letters carry the supporter's own words and name. Unsent ones are cancelled (the person
     withdrew); every letter keeps its row, MEP and status, so per-MEP counts stay right, but
     loses its text. Mails still queued to or on behalf of the person are cancelled; the
@@ -491,7 +520,13 @@ def _erase_letters_and_mail(*, supporter_id: int, email: str | None, now: Any) -
         status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
     )
     letter_mail = OutboundEmail.objects.filter(letter__supporter_id=supporter_id)
-    own_mail = OutboundEmail.objects.filter(recipient=email) if email else None
+    # This organisation's mail only: another organisation's supporter with the same address
+    # is another person as far as this erasure goes (Supporter is per organisation).
+    own_mail = (
+        OutboundEmail.objects.filter(recipient=email, organisation_id=organisation_id)
+        if email
+        else None
+    )
     for rows in (letter_mail, own_mail):
         if rows is None:
             continue
@@ -510,6 +545,17 @@ def _erase_letters_and_mail(*, supporter_id: int, email: str | None, now: Any) -
         )
         if rows is own_mail:
             rows.exclude(status=OutboundEmailStatus.SENDING).update(recipient="erased@invalid")
+        else:  # a letter's From carried the person's name: the organisation's address alone
+            rows.exclude(status=OutboundEmailStatus.SENDING).update(
+                sender=Coalesce(
+                    Subquery(
+                        Organisation.objects.filter(pk=OuterRef("organisation_id")).values(
+                            "sending_address"
+                        )[:1]
+                    ),
+                    Value(settings.DEFAULT_FROM_EMAIL),
+                )
+            )
     letters.update(subject="[erased]", body="")
 
 

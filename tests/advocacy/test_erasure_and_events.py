@@ -209,3 +209,72 @@ def test_the_letter_sent_event_says_whether_the_mep_was_really_written_to(statem
     }
     assert events[live.pk]["data"]["campaign"] == {"id": campaign.pk, "slug": campaign.slug}
     assert events[live.pk]["id"] == f"letter-{live.pk}"
+
+
+@pytest.mark.django_db
+def test_erasure_takes_the_persons_name_out_of_a_letters_from():
+    campaign = CampaignFactory()
+    organisation = campaign.organisation
+    supporter = SupporterFactory(organisation=organisation, first_name="Zhanna")
+    for status in (OutboundEmailStatus.QUEUED, OutboundEmailStatus.SENT):
+        letter = _letter(campaign, supporter, LetterStatus.QUEUED, status)
+        OutboundEmail.objects.filter(pk=letter.outbound_email_id).update(
+            sender=f"Zhanna Leakova <{organisation.sending_address}>", organisation=organisation
+        )
+
+    supporter_erase(supporter_id=supporter.pk)
+
+    senders = set(OutboundEmail.objects.values_list("sender", flat=True))
+    assert senders == {organisation.sending_address}
+
+
+@pytest.mark.django_db
+def test_erasure_leaves_another_organisations_mail_to_the_same_address_alone():
+    mine, theirs = CampaignFactory(), CampaignFactory()
+    supporter = SupporterFactory(organisation=mine.organisation, email="shared@example.net")
+    SupporterFactory(organisation=theirs.organisation, email="shared@example.net")
+    with transaction.atomic():
+        for campaign in (mine, theirs):
+            outbound_email_create(
+                kind=EmailKind.NOTIFICATION,
+                recipient="shared@example.net",
+                subject=f"News from {campaign.organisation.name}",
+                body_text="Hello",
+                organisation=campaign.organisation,
+                publish=False,
+            )
+
+    supporter_erase(supporter_id=supporter.pk)
+
+    ours = OutboundEmail.objects.get(organisation=mine.organisation)
+    other = OutboundEmail.objects.get(organisation=theirs.organisation)
+    assert (ours.status, ours.recipient) == ("cancelled", "erased@invalid")
+    assert (other.status, other.recipient, other.body_text) == (
+        "queued",
+        "shared@example.net",
+        "Hello",
+    )
+
+
+@pytest.mark.django_db
+def test_erasure_takes_the_person_out_of_webhook_payloads_sent_or_not():
+    signature = SignatureFactory()
+    organisation = signature.petition.campaign.organisation
+    for url in ("https://hooks.example.org/a", "https://hooks.example.org/b"):
+        Webhook.objects.create(organisation=organisation, url=url, secret="s" * 64)
+    signature_confirm(token=token_make(purpose="signature_confirm", object_id=signature.pk))
+    delivered, pending = WebhookDelivery.objects.order_by("pk")
+    WebhookDelivery.objects.filter(pk=delivered.pk).update(status="delivered")
+    other = SignatureFactory(petition=signature.petition)
+    signature_confirm(token=token_make(purpose="signature_confirm", object_id=other.pk))
+
+    supporter_erase(supporter_id=signature.supporter_id)
+
+    for delivery in (delivered, pending):
+        delivery.refresh_from_db()
+        assert delivery.payload["data"]["supporter"] == {"erased": True}
+        assert delivery.payload["data"]["signature_id"] == signature.pk
+    pending.refresh_from_db()
+    assert pending.status == "pending"  # the anonymous event still goes out
+    others = WebhookDelivery.objects.filter(event_id=f"signature-{other.pk}")
+    assert [d.payload["data"]["supporter"]["email"] for d in others] == [other.supporter.email] * 2
