@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, OuterRef, Subquery, Value
+from django.db.models import Field, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -394,7 +394,25 @@ def supporter_export(*, supporter_id: int) -> dict[str, Any]:
     supporter = _supporter_get(supporter_id=supporter_id)
     consents = supporter.consents.order_by("given_at", "pk")
     signatures = supporter.signatures.select_related("petition__campaign").order_by("created_at")
-    letters = supporter.letters.select_related("campaign", "mep").order_by("created_at")
+    letters = supporter.letters.select_related("campaign", "mep", "outbound_email").order_by(
+        "created_at"
+    )
+    requests = supporter.letter_requests.select_related("campaign").order_by("created_at")
+    # Mails to the person (this organisation's) and letters sent in their name; the texts of
+    # the letters are above, and Resolute's own mails are left out: they hold links that
+    # still work (confirmation, unsubscribe), which a file should not carry around.
+    mails = OutboundEmail.objects.filter(
+        Q(recipient=supporter.email, organisation_id=supporter.organisation_id)
+        | Q(letter__supporter_id=supporter.pk)
+    ).order_by("created_at", "pk")
+    event_ids = [f"signature-{s.pk}" for s in signatures]
+    deliveries = (
+        WebhookDelivery.objects.filter(
+            webhook__organisation_id=supporter.organisation_id, event_id__in=event_ids
+        )
+        .select_related("webhook")
+        .order_by("created_at", "pk")
+    )
     return {
         "supporter": {
             "email": supporter.email,
@@ -438,9 +456,48 @@ def supporter_export(*, supporter_id: int) -> dict[str, Any]:
                 "subject": letter.subject,
                 "body": letter.body,
                 "status": letter.status,
+                "status_reason": letter.status_reason,
                 "created_at": _iso(letter.created_at),
+                "scheduled_for": _iso(letter.scheduled_for),
+                "sent_at": _iso(letter.outbound_email.sent_at if letter.outbound_email else None),
             }
             for letter in letters
+        ],
+        "letter_requests": [
+            {
+                "campaign": r.campaign.title,
+                "status": r.status,
+                "channel": r.channel,
+                "wants_copy": r.wants_copy,
+                "created_at": _iso(r.created_at),
+                "confirmation_sent_at": _iso(r.confirmation_sent_at),
+                "confirmed_at": _iso(r.confirmed_at),
+            }
+            for r in requests
+        ],
+        "emails": [
+            {
+                "kind": m.kind,
+                "to": m.recipient,
+                "from": m.sender,
+                "reply_to": m.reply_to,
+                "subject": m.subject,
+                "status": m.status,
+                "created_at": _iso(m.created_at),
+                "sent_at": _iso(m.sent_at),
+            }
+            for m in mails
+        ],
+        # Where the organisation's own systems were sent the person's name and address.
+        "shared_with_the_organisations_systems": [
+            {
+                "event": d.event,
+                "to": d.webhook.url,
+                "status": d.status,
+                "created_at": _iso(d.created_at),
+                "delivered_at": _iso(d.delivered_at),
+            }
+            for d in deliveries
         ],
     }
 

@@ -7,11 +7,19 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from advocacy.emails import unsubscribe_url
-from advocacy.models import Consent, ConsentPurpose, OutboundEmail, Signature, Supporter
+from advocacy.models import (
+    Consent,
+    ConsentPurpose,
+    EmailKind,
+    OutboundEmail,
+    Signature,
+    Supporter,
+)
+from advocacy.outbox import outbound_email_create
 from advocacy.supporters import (
     SupporterInvalidError,
     consent_record,
@@ -22,6 +30,7 @@ from advocacy.supporters import (
     supporter_get_or_create_locked,
     supporter_upsert,
 )
+from tests.advocacy.test_letters import world  # noqa: F401  (a fixture)
 from tests.factories import OrganisationFactory, PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -347,4 +356,61 @@ def test_erasing_twice_is_harmless_and_the_address_can_sign_again():
 def test_the_export_lists_everything_held():
     signature = SignatureFactory()
     data = supporter_export(supporter_id=signature.supporter_id)
-    assert set(data) == {"supporter", "organisation", "consents", "signatures", "letters"}
+    assert set(data) == {
+        "supporter",
+        "organisation",
+        "consents",
+        "signatures",
+        "letters",
+        "letter_requests",
+        "emails",
+        "shared_with_the_organisations_systems",
+    }
+
+
+def test_the_export_names_the_mails_and_the_systems_the_person_was_sent_to(world):  # noqa: F811
+    from advocacy.letters import CONFIRM_PURPOSE, letter_request_confirm, letter_request_create
+    from advocacy.models import Webhook
+    from advocacy.signatures import signature_confirm
+    from advocacy.tokens import token_make
+
+    campaign = world.campaign
+    Webhook.objects.create(
+        organisation=campaign.organisation, url="https://crm.example.org/in", secret="s" * 64
+    )
+    written = letter_request_create(
+        campaign=campaign,
+        email="ana@example.net",
+        first_name="Ana",
+        last_name="Writer",
+        country="DE",
+        mep_ids=[1001],
+        consent=True,
+        wants_copy=True,
+    )
+    letter_request_confirm(token=token_make(purpose=CONFIRM_PURPOSE, object_id=written.request.pk))
+    supporter = written.request.supporter
+    petition = PetitionFactory(campaign=campaign)
+    signature = SignatureFactory(petition=petition, supporter=supporter)
+    signature_confirm(token=token_make(purpose="signature_confirm", object_id=signature.pk))
+    # Another organisation's mail to the same address is not this organisation's to export.
+    with transaction.atomic():
+        outbound_email_create(
+            kind=EmailKind.NOTIFICATION,
+            recipient="ana@example.net",
+            subject="Elsewhere",
+            body_text="x",
+            organisation=OrganisationFactory(),
+            publish=False,
+        )
+
+    data = supporter_export(supporter_id=supporter.pk)
+
+    kinds = sorted(m["kind"] for m in data["emails"])
+    assert kinds == ["letter", "letter_confirmation", "letter_copy"]
+    assert all("body" not in m for m in data["emails"])  # their links still work
+    assert data["letter_requests"][0]["wants_copy"] is True
+    assert data["letter_requests"][0]["confirmed_at"] is not None
+    assert data["letters"][0]["scheduled_for"] is not None
+    [shared] = data["shared_with_the_organisations_systems"]
+    assert (shared["event"], shared["to"]) == ("signature.confirmed", "https://crm.example.org/in")
