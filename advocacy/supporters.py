@@ -570,8 +570,9 @@ def _erase_letters_and_mail(
 ) -> None:
     """Letters carry the supporter's own words and name. Unsent ones are cancelled (the person
     withdrew); every letter keeps its row, MEP and status, so per-MEP counts stay right, but
-    loses its text. Mails still queued to or on behalf of the person are cancelled; the
-    bodies of mails already out are blanked (they live on only in the recipient's inbox)."""
+    loses its text. Mails still queued or being sent to or on behalf of the person are
+    cancelled; the texts of mails already out are blanked (they live on only in the
+    recipient's inbox)."""
     letters = Letter.objects.filter(supporter_id=supporter_id)
     letters.filter(status=LetterStatus.AWAITING_CONFIRMATION).update(
         status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
@@ -587,23 +588,25 @@ def _erase_letters_and_mail(
     for rows in (letter_mail, own_mail):
         if rows is None:
             continue
-        cancelled = list(
-            rows.filter(status=OutboundEmailStatus.QUEUED).values_list("id", flat=True)
-        )
-        OutboundEmail.objects.filter(id__in=cancelled, status=OutboundEmailStatus.QUEUED).update(
+        # Rows a worker is sending right now are cancelled too: left alone, they kept the text
+        # once sent, and came back to the queue (and out again) after a transient failure.
+        # Their outcome then finds no row in flight and is not recorded (like a lost claim),
+        # so such a letter may show "cancelled" although it left: a race of seconds, and the
+        # person asked for everything to go.
+        unsent = (OutboundEmailStatus.QUEUED, OutboundEmailStatus.SENDING)
+        cancelled = list(rows.filter(status__in=unsent).values_list("id", flat=True))
+        OutboundEmail.objects.filter(id__in=cancelled, status__in=unsent).update(
             status=OutboundEmailStatus.CANCELLED, last_error="Erased at the supporter's request."
         )
         Letter.objects.filter(outbound_email_id__in=cancelled).update(
             status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
         )
-        # Rows being sent right now are left to finish; everything else loses its text.
-        rows.exclude(status=OutboundEmailStatus.SENDING).update(
-            body_text="", body_html="", reply_to="", headers={}, subject="[erased]"
-        )
+        # Every row loses its text: none of them is in flight any more.
+        rows.update(body_text="", body_html="", reply_to="", headers={}, subject="[erased]")
         if rows is own_mail:
-            rows.exclude(status=OutboundEmailStatus.SENDING).update(recipient="erased@invalid")
+            rows.update(recipient="erased@invalid")
         else:  # a letter's From carried the person's name: the organisation's address alone
-            rows.exclude(status=OutboundEmailStatus.SENDING).update(
+            rows.update(
                 sender=Coalesce(
                     Subquery(
                         Organisation.objects.filter(pk=OuterRef("organisation_id")).values(

@@ -278,3 +278,18 @@ def test_erasure_takes_the_person_out_of_webhook_payloads_sent_or_not():
     assert pending.status == "pending"  # the anonymous event still goes out
     others = WebhookDelivery.objects.filter(event_id=f"signature-{other.pk}")
     assert [d.payload["data"]["supporter"]["email"] for d in others] == [other.supporter.email] * 2
+
+
+@pytest.mark.django_db
+def test_erasure_cancels_and_blanks_a_letter_being_sent_right_now():
+    campaign = CampaignFactory()
+    supporter = SupporterFactory(organisation=campaign.organisation, first_name="Zhanna")
+    letter = _letter(campaign, supporter, LetterStatus.QUEUED, OutboundEmailStatus.SENDING)
+
+    supporter_erase(supporter_id=supporter.pk)
+
+    mail = OutboundEmail.objects.get(pk=letter.outbound_email_id)
+    assert mail.status == "cancelled"  # never back to the queue after a transient failure
+    assert (mail.body_text, mail.reply_to, mail.subject) == ("", "", "[erased]")
+    letter.refresh_from_db()
+    assert letter.status == LetterStatus.CANCELLED and letter.body == ""
