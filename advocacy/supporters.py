@@ -534,7 +534,10 @@ def supporter_erase(*, supporter_id: int) -> None:
                 raise SupporterNotFoundError("We hold no data for this link any more.")
             return
         old_email, organisation_id = person
-        Consent.objects.filter(supporter_id=supporter_id).update(source={}, withdrawn_at=now)
+        consents = Consent.objects.filter(supporter_id=supporter_id)
+        consents.update(source={})
+        # A consent withdrawn earlier keeps its date: the record says when, not just whether.
+        consents.filter(withdrawn_at__isnull=True).update(withdrawn_at=now)
         # A pending signature can never be confirmed by an erased person: drop it now
         # rather than let the retention task find it (no counter counts pending ones).
         Signature.objects.filter(supporter_id=supporter_id, status="pending").delete()
@@ -602,7 +605,10 @@ def _erase_letters_and_mail(
             status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
         )
         # Every row loses its text: none of them is in flight any more.
-        rows.update(body_text="", body_html="", reply_to="", headers={}, subject="[erased]")
+        # last_error too: an SMTP server's reply may quote the address.
+        rows.update(
+            body_text="", body_html="", reply_to="", headers={}, subject="[erased]", last_error=""
+        )
         if rows is own_mail:
             rows.update(recipient="erased@invalid")
         else:  # a letter's From carried the person's name: the organisation's address alone

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -293,3 +295,30 @@ def test_erasure_cancels_and_blanks_a_letter_being_sent_right_now():
     assert (mail.body_text, mail.reply_to, mail.subject) == ("", "", "[erased]")
     letter.refresh_from_db()
     assert letter.status == LetterStatus.CANCELLED and letter.body == ""
+
+
+@pytest.mark.django_db
+def test_erasure_keeps_the_date_of_a_consent_withdrawn_earlier_and_no_smtp_reply():
+    campaign = CampaignFactory()
+    supporter = SupporterFactory(organisation=campaign.organisation)
+    letter = _letter(campaign, supporter, LetterStatus.SENT, OutboundEmailStatus.FAILED)
+    OutboundEmail.objects.filter(pk=letter.outbound_email_id).update(
+        last_error=f"550 <{supporter.email}>: no such user"
+    )
+    earlier = timezone.now() - timedelta(days=30)
+    Consent.objects.filter(supporter=supporter).update(withdrawn_at=earlier)
+    later = Consent.objects.create(
+        supporter=supporter,
+        purpose="letter",
+        text="ok",
+        version=1,
+        given_at=timezone.now(),
+        channel="page",
+    )
+
+    supporter_erase(supporter_id=supporter.pk)
+
+    assert Consent.objects.exclude(pk=later.pk).get().withdrawn_at == earlier
+    later.refresh_from_db()
+    assert later.withdrawn_at is not None and later.withdrawn_at > earlier
+    assert OutboundEmail.objects.get(pk=letter.outbound_email_id).last_error == ""
