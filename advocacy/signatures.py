@@ -621,7 +621,15 @@ def signature_unconfirmed_purge(*, older_than_days: int | None = None) -> int:
     """Delete pending signatures older than the retention period, then the consents and
     supporters that only they justified. Returns the number of signatures deleted. Safe to
     run at any time; a signature confirmed meanwhile is spared by the status filter."""
-    days = older_than_days or settings.SIGNATURE_UNCONFIRMED_RETENTION_DAYS
+    days = (
+        older_than_days
+        if older_than_days is not None
+        else settings.SIGNATURE_UNCONFIRMED_RETENTION_DAYS
+    )
+    if days < 1:
+        # Zero or fewer days would delete signatures whose confirmation e-mail is still on
+        # its way; the retention period exists to give supporters time to click.
+        raise ValueError(f"older_than_days must be at least 1, not {days}")
     cutoff = timezone.now() - timedelta(days=days)
     total = 0
     while True:

@@ -8,9 +8,12 @@ votes are snapshots, so each load replaces them for the terms/roll calls it read
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -23,10 +26,12 @@ from campaign.models import (
     Body,
     BodyMembership,
     BodyRole,
+    BodyType,
     Mandate,
     Mep,
     RollCall,
     RollCallVote,
+    VotePosition,
 )
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "meps"
@@ -40,9 +45,76 @@ _ROLE_BY_SOURCE = {
     "Substitute": BodyRole.SUBSTITUTE,
 }
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.IGNORECASE)
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+_GENDERS = {"F", "M", ""}
+_POSITIONS = {choice.value for choice in VotePosition}
+_BODY_TYPES = {choice.value for choice in BodyType}
+# The source's placeholder start for one MEP (README): unknown, not an error to report.
+_DATE_PLACEHOLDER = "9999-99-99"
+# A load normally retires a handful of MEPs (resignations, replacements). Taking more than
+# this share of the sitting Parliament out of office at once means a truncated or wrong file,
+# except after an election, which the operator confirms with --allow-retire.
+RETIRE_SHARE_LIMIT = 0.05
+# Below this many, retirements pass even in a tiny directory (tests, a fresh install).
+_RETIRE_ALWAYS_ALLOWED = 5
+
+_BODIES_FILE = "ep_bodies.csv"
+_TERM9_FILE = "meps_term9.csv"
+_TERM10_FILE = "meps_term10.csv"
+_MEMBERSHIPS_FILE = "mep_memberships.csv"
+_ROLL_CALLS_SUFFIX = "_rollcalls.csv"
+_VOTES_SUFFIX = "_mep_votes.csv"
+_COLUMNS = {
+    _BODIES_FILE: ("body_type", "body_code", "name"),
+    _TERM9_FILE: (
+        "ep_mep_id",
+        "first_name",
+        "last_name",
+        "country_code",
+        "gender",
+        "email",
+        "eu_group_at_2022_01_20_vote",
+        "eu_group_latest",
+        "national_party",
+        "term9_start",
+        "term9_end",
+        "profile_url",
+    ),
+    _TERM10_FILE: (
+        "ep_mep_id",
+        "first_name",
+        "last_name",
+        "country_code",
+        "gender",
+        "email",
+        "eu_group",
+        "national_party",
+        "start",
+        "end",
+        "sitting_at_source_date",
+        "profile_url",
+    ),
+    _MEMBERSHIPS_FILE: ("term", "ep_mep_id", "body_code", "role", "start", "snapshot_date"),
+    _ROLL_CALLS_SUFFIX: (
+        "rollcall_id",
+        "datetime_utc",
+        "procedure",
+        "label_en",
+        "is_final_vote",
+        "official_for",
+        "official_against",
+        "official_abstention",
+    ),
+    _VOTES_SUFFIX: ("rollcall_id", "ep_mep_id", "position", "eu_group_at_vote"),
+}
 
 
 # --- Loading --------------------------------------------------------------------------------
+
+
+class DirectoryDataError(Exception):
+    """The data cannot be loaded at all (a missing or unreadable file, a wrong header, a load
+    that would empty Parliament). The message is one line naming the file."""
 
 
 @dataclass
@@ -56,119 +128,369 @@ class LoadResult:
     roll_calls: int = 0
     votes: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+    # One line per row skipped or value rejected: "file:line column=value: reason".
+    problems: list[str] = field(default_factory=list)
 
 
-def _rows(path: Path) -> Iterator[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        yield from csv.DictReader(handle)
+# (line number, row) for each data row of a file.
+_Rows = list[tuple[int, dict[str, str]]]
 
 
-def _date(raw: str) -> date | None:
-    # The source has one placeholder start, "9999-99-99" (README): unknown, not an error.
-    try:
-        return date.fromisoformat(raw) if raw else None
-    except ValueError:
+@dataclass
+class _Files:
+    bodies: _Rows
+    term9: _Rows
+    term10: _Rows
+    memberships: _Rows
+    # (roll-calls file name, its rows, votes file name, its rows), one per resolution.
+    votes: list[tuple[str, _Rows, str, _Rows]]
+
+
+class _Report:
+    """Collects row problems in the `file:line column=value: reason` form."""
+
+    def __init__(self, result: LoadResult) -> None:
+        self.problems = result.problems
+
+    def add(self, file: str, line: int, column: str, value: str, reason: str) -> None:
+        self.problems.append(f"{file}:{line} {column}={value}: {reason}")
+
+    def int_(self, file: str, line: int, row: dict[str, str], column: str) -> int | None:
+        """A whole number, or None (reported) when the row has to be skipped."""
+        raw = row[column].strip()
+        if raw.isascii() and raw.isdigit():
+            return int(raw)
+        reason = "missing" if not raw else "not a whole number"
+        self.add(file, line, column, raw, f"{reason}; row skipped")
         return None
 
+    def date_(
+        self, file: str, line: int, row: dict[str, str], column: str, *, kept: date | None
+    ) -> date | None:
+        """The date, None if blank, `kept` (the stored value) if it is not a date: a typo
+        must not turn a known mandate start into "unknown" and the MEP into a non-member."""
+        raw = row[column].strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            if raw != _DATE_PLACEHOLDER:
+                outcome = "kept the stored value" if kept else "left blank"
+                self.add(file, line, column, raw, f"not a date (YYYY-MM-DD); {outcome}")
+            return kept
 
-def _email(raw: str) -> str:
-    # One TT address is truncated in the source ("@europarl.europ"); better none than a bounce.
-    value = raw.strip()
-    domain = value.rpartition("@")[2].lower()
-    if not _EMAIL_RE.match(value) or (
-        domain.startswith("europarl.") and domain != "europarl.europa.eu"
-    ):
-        return ""
-    return value
+    def email(self, file: str, line: int, row: dict[str, str]) -> str | None:
+        """The address, "" if blank, None if rejected (the caller keeps what it had)."""
+        value = row["email"].strip()
+        if not value:
+            return ""
+        domain = value.rpartition("@")[2].lower()
+        # One TT address is truncated in the source ("@europarl.europ", README): a known
+        # defect of the shipped data, dropped quietly; better none than a bounce.
+        if domain.startswith("europarl.") and domain != "europarl.europa.eu":
+            return None
+        if not _EMAIL_RE.match(value):
+            self.add(file, line, "email", value, "not an e-mail address; kept the stored one")
+            return None
+        return value
+
+
+def _read(path: Path, log: Callable[[str], None]) -> _Rows:
+    """The data rows of one CSV file, checked for shape before anything is written."""
+    name = path.name
+    required = _COLUMNS.get(name) or next(
+        columns for suffix, columns in _COLUMNS.items() if name.endswith(suffix)
+    )
+    if not path.is_file():
+        raise DirectoryDataError(f"{name}: file not found in {path.parent}")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DirectoryDataError(f"{name}: cannot be read ({exc.strerror})") from exc
+    # Spreadsheet programs save "CSV UTF-8" with a byte-order mark; it is not part of a name.
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = raw[bom:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = bom + exc.start
+        line = raw[:offset].count(b"\n") + 1
+        raise DirectoryDataError(
+            f"{name}:{line}: not UTF-8 (byte 0x{raw[offset]:02x} at offset {offset}); "
+            "save the file as UTF-8"
+        ) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: _Rows = []
+    try:
+        header = next(reader, None)
+        if not header:
+            raise DirectoryDataError(f"{name}: empty file; expected a header row and data rows")
+        header = [column.strip() for column in header]
+        missing = [column for column in required if column not in header]
+        if missing and len(header) == 1 and (";" in header[0] or "\t" in header[0]):
+            delimiter = "semicolons" if ";" in header[0] else "tabs"
+            raise DirectoryDataError(
+                f"{name}: columns are separated by {delimiter}; expected commas"
+            )
+        if missing:
+            raise DirectoryDataError(f"{name}: missing required column(s): {', '.join(missing)}")
+        line = reader.line_num + 1
+        for record in reader:
+            if any(value.strip() for value in record):
+                if len(record) != len(header):
+                    raise DirectoryDataError(
+                        f"{name}:{line}: {len(record)} fields where the header has "
+                        f"{len(header)}; check the quoting and the delimiter"
+                    )
+                rows.append((line, dict(zip(header, record, strict=True))))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise DirectoryDataError(f"{name}:{reader.line_num}: {exc}") from exc
+    if not rows:
+        # A header without rows would otherwise read as "nobody sits any more".
+        raise DirectoryDataError(f"{name}: no data rows; refusing to load an empty file")
+    log(f"read {name}: {len(rows)} rows")
+    return rows
+
+
+def _read_all(data_dir: Path, log: Callable[[str], None]) -> _Files:
+    if not data_dir.exists():
+        raise DirectoryDataError(f"{data_dir}: no such directory")
+    if not data_dir.is_dir():
+        raise DirectoryDataError(f"{data_dir}: not a directory")
+    roll_call_files = sorted(data_dir.glob(f"*{_ROLL_CALLS_SUFFIX}"))
+    vote_files = sorted(data_dir.glob(f"*{_VOTES_SUFFIX}"))
+    if not roll_call_files:
+        raise DirectoryDataError(f"{data_dir}: no *{_ROLL_CALLS_SUFFIX} file")
+    pairs = [
+        (path, path.with_name(path.name.removesuffix(_ROLL_CALLS_SUFFIX) + _VOTES_SUFFIX))
+        for path in roll_call_files
+    ]
+    orphans = sorted({path.name for path in vote_files} - {votes.name for _, votes in pairs})
+    if orphans:
+        raise DirectoryDataError(
+            f"{orphans[0]}: no matching *{_ROLL_CALLS_SUFFIX} file for these votes"
+        )
+    return _Files(
+        bodies=_read(data_dir / _BODIES_FILE, log),
+        term9=_read(data_dir / _TERM9_FILE, log),
+        term10=_read(data_dir / _TERM10_FILE, log),
+        memberships=_read(data_dir / _MEMBERSHIPS_FILE, log),
+        votes=[
+            (roll_calls.name, _read(roll_calls, log), votes.name, _read(votes, log))
+            for roll_calls, votes in pairs
+        ],
+    )
 
 
 def directory_load(
-    *, data_dir: Path = DATA_DIR, log: Callable[[str], None] = lambda message: None
+    *,
+    data_dir: Path = DATA_DIR,
+    allow_retire: bool = False,
+    log: Callable[[str], None] = lambda message: None,
 ) -> LoadResult:
     """Upsert the directory from `data_dir`. Idempotent; runs in one transaction, so a reader
-    never sees half a directory. Bulk statements only: a full load takes a few seconds."""
+    never sees half a directory. Bulk statements only: a full load takes a few seconds.
+
+    Every file is read and checked before anything is written; a file that cannot be used
+    raises DirectoryDataError and nothing changes. A bad row is skipped and a bad value
+    rejected (the stored one kept); both are listed in `result.problems`, the rest is loaded.
+    More than RETIRE_SHARE_LIMIT of the sitting MEPs are retired only with `allow_retire`."""
     result = LoadResult()
+    report = _Report(result)
+    files = _read_all(data_dir, log)
     with transaction.atomic():
-        _load_bodies(data_dir, result, log)
-        mep_ids = _load_meps(data_dir, result, log)
-        _load_memberships(data_dir, mep_ids, result, log)
-        _load_roll_calls(data_dir, mep_ids, result, log)
+        _load_bodies(files, result, report, log)
+        mep_ids, skipped_meps = _load_meps(files, result, report, log, allow_retire)
+        _load_memberships(files, mep_ids, skipped_meps, result, report, log)
+        _load_roll_calls(files, mep_ids, skipped_meps, result, report, log)
     return result
 
 
-def _load_bodies(data_dir: Path, result: LoadResult, log: Callable[[str], None]) -> None:
-    bodies = [
-        Body(code=row["body_code"], body_type=row["body_type"], name=row["name"])
-        for row in _rows(data_dir / "ep_bodies.csv")
-        if row["body_code"] != _UNKNOWN_BODY
-    ]
+def _load_bodies(
+    files: _Files, result: LoadResult, report: _Report, log: Callable[[str], None]
+) -> None:
+    bodies: dict[str, Body] = {}
+    for line, row in files.bodies:
+        code = row["body_code"].strip()
+        if code == _UNKNOWN_BODY:
+            continue
+        if not code:
+            report.add(_BODIES_FILE, line, "body_code", code, "missing; row skipped")
+        elif row["body_type"] not in _BODY_TYPES:
+            report.add(
+                _BODIES_FILE,
+                line,
+                "body_type",
+                row["body_type"],
+                f"not one of {', '.join(sorted(_BODY_TYPES))}; row skipped",
+            )
+        elif code in bodies:
+            report.add(_BODIES_FILE, line, "body_code", code, "listed twice; row skipped")
+        else:
+            bodies[code] = Body(code=code, body_type=row["body_type"], name=row["name"])
     Body.objects.bulk_create(
-        bodies, update_conflicts=True, unique_fields=["code"], update_fields=["body_type", "name"]
+        list(bodies.values()),
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["body_type", "name"],
     )
     result.bodies = len(bodies)
     log(f"bodies: {result.bodies} committees and delegations")
 
 
-def _load_meps(data_dir: Path, result: LoadResult, log: Callable[[str], None]) -> dict[int, int]:
+def _mep_row(
+    file: str,
+    line: int,
+    row: dict[str, str],
+    report: _Report,
+    seen: dict[int, int],
+    skipped: set[int],
+) -> tuple[int, str] | None:
+    """The id and country of a usable MEP row, or None (reported) for a row to skip; the id
+    of a skipped row goes to `skipped` so that MEP is left as stored, not retired."""
+    ep_id = report.int_(file, line, row, "ep_mep_id")
+    if ep_id is None:
+        return None
+    if ep_id in seen:
+        report.add(
+            file,
+            line,
+            "ep_mep_id",
+            str(ep_id),
+            f"listed twice (first on line {seen[ep_id]}); row skipped",
+        )
+        return None
+    seen[ep_id] = line
+    country = row["country_code"].strip().upper()
+    if not _COUNTRY_RE.match(country):
+        report.add(
+            file,
+            line,
+            "country_code",
+            row["country_code"],
+            "not a two-letter country code; row skipped",
+        )
+    elif row["gender"].strip() not in _GENDERS:
+        report.add(file, line, "gender", row["gender"], "not F, M or blank; row skipped")
+    elif file == _TERM10_FILE and row["sitting_at_source_date"] not in {"yes", "no"}:
+        report.add(
+            file,
+            line,
+            "sitting_at_source_date",
+            row["sitting_at_source_date"],
+            "not yes or no; row skipped",
+        )
+    else:
+        return ep_id, country
+    skipped.add(ep_id)
+    return None
+
+
+def _load_meps(
+    files: _Files,
+    result: LoadResult,
+    report: _Report,
+    log: Callable[[str], None],
+    allow_retire: bool,
+) -> tuple[dict[int, int], set[int]]:
+    stored_emails = dict(Mep.objects.values_list("ep_id", "email"))
+    stored_dates = {
+        (ep_id, term): (start, end)
+        for ep_id, term, start, end in Mandate.objects.values_list(
+            "mep__ep_id", "term", "start", "end"
+        )
+    }
     meps: dict[int, Mep] = {}
-    mandates: list[tuple[int, Mandate]] = []
-    for row in _rows(data_dir / "meps_term9.csv"):
-        ep_id = int(row["ep_mep_id"])
+    mandates: dict[tuple[int, int], Mandate] = {}
+    skipped: set[int] = set()
+    problems_before = len(result.problems)
+    seen: dict[int, int] = {}
+    for line, row in files.term9:
+        parsed = _mep_row(_TERM9_FILE, line, row, report, seen, skipped)
+        if parsed is None:
+            continue
+        ep_id, country = parsed
+        email = report.email(_TERM9_FILE, line, row)
         meps[ep_id] = Mep(
             ep_id=ep_id,
             first_name=row["first_name"],
             last_name=row["last_name"],
-            country_code=row["country_code"],
+            country_code=country,
             group=row["eu_group_latest"] or row["eu_group_at_2022_01_20_vote"],
             national_party="" if row["national_party"] == "?" else row["national_party"],
-            gender=row["gender"] if row["gender"] in {"F", "M"} else "",
-            email=_email(row["email"]),
+            gender=row["gender"].strip(),
+            email=stored_emails.get(ep_id, "") if email is None else email,
             term=9,
             in_office=False,
             profile_url=row["profile_url"],
         )
-        mandates.append(
-            (
-                ep_id,
-                Mandate(
-                    term=9,
-                    start=_date(row["term9_start"]),
-                    end=_date(row["term9_end"]),
-                    group=row["eu_group_at_2022_01_20_vote"] or row["eu_group_latest"],
-                    national_party=meps[ep_id].national_party,
-                ),
-            )
+        start, end = stored_dates.get((ep_id, 9), (None, None))
+        mandates[(ep_id, 9)] = Mandate(
+            term=9,
+            start=report.date_(_TERM9_FILE, line, row, "term9_start", kept=start),
+            end=report.date_(_TERM9_FILE, line, row, "term9_end", kept=end),
+            group=row["eu_group_at_2022_01_20_vote"] or row["eu_group_latest"],
+            national_party=meps[ep_id].national_party,
         )
-    for row in _rows(data_dir / "meps_term10.csv"):
-        ep_id = int(row["ep_mep_id"])
+    seen = {}
+    for line, row in files.term10:
+        parsed = _mep_row(_TERM10_FILE, line, row, report, seen, skipped)
+        if parsed is None:
+            continue
+        ep_id, country = parsed
         previous = meps.get(ep_id)
         # Only the listed address: `email_pattern_guess` is a guess (README) and a letter to a
         # guessed address is a letter lost. A term-9 address of the same person is still hers.
-        email = _email(row["email"]) or (previous.email if previous else "")
+        email = report.email(_TERM10_FILE, line, row)
+        if email is None:
+            email = stored_emails.get(ep_id) or (previous.email if previous else "")
+        elif not email:
+            email = previous.email if previous else ""
         meps[ep_id] = Mep(
             ep_id=ep_id,
             first_name=row["first_name"],
             last_name=row["last_name"],
-            country_code=row["country_code"],
+            country_code=country,
             group=row["eu_group"],
             national_party=row["national_party"],
-            gender=row["gender"] or (previous.gender if previous else ""),
+            gender=row["gender"].strip() or (previous.gender if previous else ""),
             email=email,
             term=CURRENT_TERM,
             in_office=row["sitting_at_source_date"] == "yes",
             profile_url=row["profile_url"],
         )
-        mandates.append(
-            (
-                ep_id,
-                Mandate(
-                    term=CURRENT_TERM,
-                    start=_date(row["start"]),
-                    end=_date(row["end"]),
-                    group=row["eu_group"],
-                    national_party=row["national_party"],
-                ),
-            )
+        start, end = stored_dates.get((ep_id, CURRENT_TERM), (None, None))
+        mandates[(ep_id, CURRENT_TERM)] = Mandate(
+            term=CURRENT_TERM,
+            start=report.date_(_TERM10_FILE, line, row, "start", kept=start),
+            end=report.date_(_TERM10_FILE, line, row, "end", kept=end),
+            group=row["eu_group"],
+            national_party=row["national_party"],
+        )
+    # An MEP with a skipped row is left as stored: half of them (say the term-9 row without
+    # the term-10 one) would take a sitting MEP out of office.
+    for ep_id in skipped:
+        meps.pop(ep_id, None)
+    # A skipped row whose id could not be read may be any sitting MEP's: retire nobody
+    # absent from the data this time rather than the wrong person.
+    unidentified = any(
+        problem.startswith((f"{_TERM9_FILE}:", f"{_TERM10_FILE}:"))
+        and " ep_mep_id=" in problem
+        and "listed twice" not in problem
+        for problem in result.problems[problems_before:]
+    )
+    sitting = set(Mep.objects.filter(in_office=True).values_list("ep_id", flat=True))
+    staying = {ep_id for ep_id, mep in meps.items() if mep.in_office} | skipped
+    if unidentified:
+        staying |= sitting - set(meps)
+    leaving = sitting - staying
+    limit = max(_RETIRE_ALWAYS_ALLOWED, int(RETIRE_SHARE_LIMIT * len(sitting)))
+    if len(leaving) > limit and not allow_retire:
+        raise DirectoryDataError(
+            f"{_TERM10_FILE}: this load would take {len(leaving)} of {len(sitting)} sitting "
+            f"MEPs out of office (more than {RETIRE_SHARE_LIMIT:.0%}); check the file, or "
+            "pass --allow-retire after an election"
         )
     Mep.objects.bulk_create(
         list(meps.values()),
@@ -188,117 +510,253 @@ def _load_meps(data_dir: Path, result: LoadResult, log: Callable[[str], None]) -
         ],
     )
     # Never deleted: letters reference MEPs, and the history of who was written to stays.
-    result.meps_retired = (
-        Mep.objects.exclude(ep_id__in=list(meps)).filter(in_office=True).update(in_office=False)
-    )
+    if not unidentified:
+        Mep.objects.exclude(ep_id__in=list(meps) + list(skipped)).filter(in_office=True).update(
+            in_office=False
+        )
+    result.meps_retired = len(leaving)
     result.meps = len(meps)
     result.meps_in_office = sum(1 for mep in meps.values() if mep.in_office)
     log(
         f"meps: {result.meps} loaded, {result.meps_in_office} in office, "
-        f"{result.meps_retired} no longer in the data marked not in office"
+        f"{result.meps_retired} taken out of office, {len(skipped)} left as stored "
+        "(rows skipped)"
+        + ("; nobody absent retired (a row without a readable id)" if unidentified else "")
     )
     mep_ids = dict(Mep.objects.values_list("ep_id", "pk"))
-    for ep_id, mandate in mandates:
-        mandate.mep_id = mep_ids[ep_id]
+    loadable = []
+    for (ep_id, _term), mandate in mandates.items():
+        if ep_id in mep_ids and ep_id not in skipped:
+            mandate.mep_id = mep_ids[ep_id]
+            loadable.append(mandate)
     Mandate.objects.bulk_create(
-        [mandate for _, mandate in mandates],
+        loadable,
         update_conflicts=True,
         unique_fields=["mep", "term"],
         update_fields=["start", "end", "group", "national_party"],
     )
-    result.mandates = len(mandates)
+    result.mandates = len(loadable)
     log(f"mandates: {result.mandates}")
-    return mep_ids
+    return mep_ids, skipped
+
+
+def _unknown_mep(skipped: set[int], ep_id: int) -> str:
+    # An MEP stored by an earlier load keeps her memberships and votes even when her own row
+    # is skipped this time; only one never loaded has nothing to attach them to.
+    if ep_id in skipped:
+        return "the MEP's own row was skipped; row skipped"
+    return "not an MEP of the term files; row skipped"
 
 
 def _load_memberships(
-    data_dir: Path, mep_ids: dict[int, int], result: LoadResult, log: Callable[[str], None]
+    files: _Files,
+    mep_ids: dict[int, int],
+    skipped_meps: set[int],
+    result: LoadResult,
+    report: _Report,
+    log: Callable[[str], None],
 ) -> None:
+    file = _MEMBERSHIPS_FILE
     body_ids = dict(Body.objects.values_list("code", "pk"))
     seen: set[tuple[int, int, int, str]] = set()
     memberships: list[BodyMembership] = []
     terms: set[int] = set()
-    skipped = 0
-    for row in _rows(data_dir / "mep_memberships.csv"):
-        body_id = body_ids.get(row["body_code"])
-        mep_id = mep_ids.get(int(row["ep_mep_id"]))
-        role = _ROLE_BY_SOURCE.get(row["role"])
-        if body_id is None or mep_id is None or role is None:
-            skipped += 1
+    unknown_body = 0
+    problems_before = len(result.problems)
+    for line, row in files.memberships:
+        term = report.int_(file, line, row, "term")
+        ep_id = report.int_(file, line, row, "ep_mep_id")
+        if term is None or ep_id is None:
             continue
-        term = int(row["term"])
-        key = (mep_id, body_id, term, role)
-        if key in seen:
+        code = row["body_code"].strip()
+        if code == _UNKNOWN_BODY:
+            unknown_body += 1
             continue
-        seen.add(key)
-        terms.add(term)
-        memberships.append(
-            BodyMembership(
-                mep_id=mep_id,
-                body_id=body_id,
-                term=term,
-                role=role,
-                start=_date(row["start"]),
-                snapshot_date=_date(row["snapshot_date"]),
+        body_id = body_ids.get(code)
+        mep_id = mep_ids.get(ep_id)
+        role = _ROLE_BY_SOURCE.get(row["role"].strip())
+        if body_id is None:
+            report.add(file, line, "body_code", code, f"not in {_BODIES_FILE}; row skipped")
+        elif mep_id is None:
+            report.add(file, line, "ep_mep_id", str(ep_id), _unknown_mep(skipped_meps, ep_id))
+        elif role is None:
+            report.add(
+                file,
+                line,
+                "role",
+                row["role"],
+                f"not one of {', '.join(_ROLE_BY_SOURCE)}; row skipped",
             )
-        )
+        else:
+            key = (mep_id, body_id, term, role)
+            # The source repeats a few memberships word for word; one is enough.
+            if key in seen:
+                continue
+            seen.add(key)
+            terms.add(term)
+            memberships.append(
+                BodyMembership(
+                    mep_id=mep_id,
+                    body_id=body_id,
+                    term=term,
+                    role=role,
+                    start=report.date_(file, line, row, "start", kept=None),
+                    snapshot_date=report.date_(file, line, row, "snapshot_date", kept=None),
+                )
+            )
     # A snapshot, not a history: what the data no longer lists is no longer true.
     BodyMembership.objects.filter(term__in=terms).delete()
     BodyMembership.objects.bulk_create(memberships, batch_size=2000)
     result.memberships = len(memberships)
-    result.skipped["memberships"] = skipped
-    log(f"body memberships: {result.memberships} ({skipped} without a known body skipped)")
+    result.skipped["memberships"] = unknown_body
+    bad = len(result.problems) - problems_before
+    log(
+        f"body memberships: {result.memberships} ({unknown_body} without a known body "
+        f"skipped, {bad} problems)"
+    )
 
 
 def _load_roll_calls(
-    data_dir: Path, mep_ids: dict[int, int], result: LoadResult, log: Callable[[str], None]
+    files: _Files,
+    mep_ids: dict[int, int],
+    skipped_meps: set[int],
+    result: LoadResult,
+    report: _Report,
+    log: Callable[[str], None],
 ) -> None:
-    roll_calls = [
-        RollCall(
-            ep_id=int(row["rollcall_id"]),
-            procedure_reference=row["procedure"],
-            voted_at=datetime.fromisoformat(row["datetime_utc"].replace("Z", "+00:00")),
-            label=row["label_en"],
-            is_final_vote=row["is_final_vote"] == "yes",
-            votes_for=int(row["official_for"]),
-            votes_against=int(row["official_against"]),
-            abstentions=int(row["official_abstention"]),
+    for roll_calls_file, roll_call_rows, votes_file, vote_rows in files.votes:
+        problems_before = len(result.problems)
+        roll_calls: dict[int, RollCall] = {}
+        unusable: set[int] = set()
+        for line, row in roll_call_rows:
+            ep_id = report.int_(roll_calls_file, line, row, "rollcall_id")
+            if ep_id is None:
+                continue
+            if ep_id in roll_calls:
+                report.add(
+                    roll_calls_file, line, "rollcall_id", str(ep_id), "listed twice; row skipped"
+                )
+                continue
+            raw = row["datetime_utc"].strip()
+            try:
+                voted_at: datetime | None = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            except ValueError:
+                voted_at = None
+            votes_for = report.int_(roll_calls_file, line, row, "official_for")
+            against = report.int_(roll_calls_file, line, row, "official_against")
+            abstentions = report.int_(roll_calls_file, line, row, "official_abstention")
+            if voted_at is None or voted_at.tzinfo is None:
+                report.add(
+                    roll_calls_file,
+                    line,
+                    "datetime_utc",
+                    raw,
+                    "not an ISO date and time in UTC (2022-01-20T14:33:04Z); row skipped",
+                )
+            elif row["is_final_vote"] not in {"yes", "no"}:
+                report.add(
+                    roll_calls_file,
+                    line,
+                    "is_final_vote",
+                    row["is_final_vote"],
+                    "not yes or no; row skipped",
+                )
+            elif votes_for is not None and against is not None and abstentions is not None:
+                roll_calls[ep_id] = RollCall(
+                    ep_id=ep_id,
+                    procedure_reference=row["procedure"],
+                    voted_at=voted_at,
+                    label=row["label_en"],
+                    is_final_vote=row["is_final_vote"] == "yes",
+                    votes_for=votes_for,
+                    votes_against=against,
+                    abstentions=abstentions,
+                )
+                continue
+            unusable.add(ep_id)
+        RollCall.objects.bulk_create(
+            list(roll_calls.values()),
+            update_conflicts=True,
+            unique_fields=["ep_id"],
+            update_fields=[
+                "procedure_reference",
+                "voted_at",
+                "label",
+                "is_final_vote",
+                "votes_for",
+                "votes_against",
+                "abstentions",
+            ],
         )
-        for row in _rows(data_dir / "ep9_2022_2505_rsp_rollcalls.csv")
-    ]
-    RollCall.objects.bulk_create(
-        roll_calls,
-        update_conflicts=True,
-        unique_fields=["ep_id"],
-        update_fields=[
-            "procedure_reference",
-            "voted_at",
-            "label",
-            "is_final_vote",
-            "votes_for",
-            "votes_against",
-            "abstentions",
-        ],
-    )
-    roll_call_ids = dict(
-        RollCall.objects.filter(ep_id__in=[rc.ep_id for rc in roll_calls]).values_list(
-            "ep_id", "pk"
+        roll_call_ids = dict(
+            RollCall.objects.filter(ep_id__in=list(roll_calls)).values_list("ep_id", "pk")
         )
-    )
-    votes = [
-        RollCallVote(
-            roll_call_id=roll_call_ids[int(row["rollcall_id"])],
-            mep_id=mep_ids[int(row["ep_mep_id"])],
-            position=row["position"],
-            group_at_vote=row["eu_group_at_vote"],
+        votes: list[RollCallVote] = []
+        seen: dict[tuple[int, int], int] = {}
+        orphaned: Counter[int] = Counter()
+        for line, row in vote_rows:
+            roll_call = report.int_(votes_file, line, row, "rollcall_id")
+            ep_id = report.int_(votes_file, line, row, "ep_mep_id")
+            if roll_call is None or ep_id is None:
+                continue
+            if roll_call in unusable:
+                orphaned[roll_call] += 1
+                continue
+            mep_id = mep_ids.get(ep_id)
+            position = row["position"].strip()
+            if roll_call not in roll_call_ids:
+                report.add(
+                    votes_file,
+                    line,
+                    "rollcall_id",
+                    str(roll_call),
+                    f"not in {roll_calls_file}; row skipped",
+                )
+            elif mep_id is None:
+                report.add(
+                    votes_file, line, "ep_mep_id", str(ep_id), _unknown_mep(skipped_meps, ep_id)
+                )
+            elif position not in _POSITIONS:
+                report.add(
+                    votes_file,
+                    line,
+                    "position",
+                    position,
+                    f"not one of {', '.join(sorted(_POSITIONS))}; row skipped",
+                )
+            elif (roll_call, ep_id) in seen:
+                report.add(
+                    votes_file,
+                    line,
+                    "ep_mep_id",
+                    str(ep_id),
+                    f"second vote in roll call {roll_call} (first on line "
+                    f"{seen[(roll_call, ep_id)]}); row skipped",
+                )
+            else:
+                seen[(roll_call, ep_id)] = line
+                votes.append(
+                    RollCallVote(
+                        roll_call_id=roll_call_ids[roll_call],
+                        mep_id=mep_id,
+                        position=position,
+                        group_at_vote=row["eu_group_at_vote"],
+                    )
+                )
+        for roll_call, count in sorted(orphaned.items()):
+            result.problems.append(
+                f"{votes_file}: {count} votes of roll call {roll_call} skipped: its row in "
+                f"{roll_calls_file} was skipped"
+            )
+        # Only the roll calls read replace their votes; a skipped one keeps what it had.
+        RollCallVote.objects.filter(roll_call_id__in=roll_call_ids.values()).delete()
+        RollCallVote.objects.bulk_create(votes, batch_size=2000)
+        result.roll_calls += len(roll_calls)
+        result.votes += len(votes)
+        log(
+            f"roll calls: {len(roll_calls)}, individual votes: {len(votes)} "
+            f"({roll_calls_file}, {len(result.problems) - problems_before} problems)"
         )
-        for row in _rows(data_dir / "ep9_2022_2505_rsp_mep_votes.csv")
-    ]
-    RollCallVote.objects.filter(roll_call_id__in=roll_call_ids.values()).delete()
-    RollCallVote.objects.bulk_create(votes, batch_size=2000)
-    result.roll_calls = len(roll_calls)
-    result.votes = len(votes)
-    log(f"roll calls: {result.roll_calls}, individual votes: {result.votes}")
 
 
 # --- Display --------------------------------------------------------------------------------

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import csv
 import io
+import shutil
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from campaign.directory import DATA_DIR
 from campaign.models import Body, BodyMembership, Mandate, Mep, RollCall, RollCallVote
 from tests.factories import MepFactory
+
+SHARED_DATA = Path("/work/shared/data")
+TERM10 = "meps_term10.csv"
+VOTES = "ep9_2022_2505_rsp_mep_votes.csv"
+ROLL_CALLS = "ep9_2022_2505_rsp_rollcalls.csv"
+MEMBERSHIPS = "mep_memberships.csv"
 
 
 def _load() -> str:
@@ -109,3 +120,253 @@ def test_a_full_load_into_an_empty_database_is_fast(db):
     started = time.monotonic()
     _load()
     assert time.monotonic() - started < 30
+
+
+# --- Bad input: refused whole, or skipped row by row and reported --------------------------
+
+Rows = list[dict[str, str]]
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A private copy of the data to break (the shared copy if present, else the shipped)."""
+    source = SHARED_DATA if (SHARED_DATA / TERM10).exists() else DATA_DIR
+    target = tmp_path / "data"
+    shutil.copytree(source, target)
+    for path in target.iterdir():
+        path.chmod(0o644)
+    return target
+
+
+def _edit(path: Path, change: Callable[[Rows], object]) -> None:
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = list(reader.fieldnames or [])
+        rows = list(reader)
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _load_from(data_dir: Path, *args: str) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command("load_meps", "--data-dir", str(data_dir), *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def _refused(data_dir: Path, *args: str) -> str:
+    with pytest.raises(CommandError) as raised:
+        _load_from(data_dir, *args)
+    message = str(raised.value)
+    assert "\n" not in message
+    return message
+
+
+def _sitting() -> int:
+    return Mep.objects.filter(in_office=True).count()
+
+
+@pytest.mark.parametrize("content", ["", "header"])
+def test_an_empty_or_header_only_term10_file_is_refused_and_nobody_leaves_office(
+    loaded, data, content
+):
+    path = data / TERM10
+    header = path.read_text(encoding="utf-8").splitlines()[0]
+    path.write_text(header + "\n" if content else "", encoding="utf-8")
+
+    message = _refused(data)
+
+    assert TERM10 in message
+    assert _sitting() == 718
+
+
+def test_a_load_that_would_retire_most_sitting_meps_needs_allow_retire(loaded, data):
+    _edit(data / TERM10, lambda rows: rows.__delitem__(slice(20, None)))
+
+    message = _refused(data)
+
+    assert "--allow-retire" in message and "sitting MEPs out of office" in message
+    assert _sitting() == 718
+    _load_from(data, "--allow-retire")
+    assert _sitting() == 20
+
+
+def test_a_missing_directory_or_a_file_given_as_directory_is_one_line(db, data):
+    assert "no such directory" in _refused(data / "nope")
+    assert "not a directory" in _refused(data / TERM10)
+
+
+def test_a_missing_votes_file_is_named_and_nothing_is_loaded(db, data):
+    (data / VOTES).unlink()
+
+    assert VOTES in _refused(data)
+    assert not Mep.objects.exists()
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_column(db, data):
+    path = data / TERM10
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    _load_from(data)
+
+    assert _sitting() == 718
+
+
+def test_a_semicolon_separated_file_is_refused_by_name(db, data):
+    _edit(data / TERM10, lambda rows: None)
+    path = data / TERM10
+    rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows(rows)
+
+    message = _refused(data)
+
+    assert TERM10 in message and "semicolons" in message
+
+
+def test_latin1_bytes_are_reported_with_file_line_and_offset(db, data):
+    path = data / TERM10
+    path.write_bytes(path.read_text(encoding="utf-8").encode("latin-1", errors="replace"))
+
+    message = _refused(data)
+
+    assert message.startswith(f"nothing loaded: {TERM10}:") and "not UTF-8" in message
+    assert "offset" in message
+
+
+def test_a_missing_required_column_is_named(db, data):
+    path = data / TERM10
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("country_code", "land", 1), encoding="utf-8")
+
+    assert "missing required column(s): country_code" in _refused(data)
+
+
+def _set(column: str, value: str, index: int = 2) -> Callable[[Rows], object]:
+    return lambda rows: rows[index].__setitem__(column, value)
+
+
+def _repeat(index: int) -> Callable[[Rows], object]:
+    return lambda rows: rows.append(dict(rows[index]))
+
+
+# Row 3 of meps_term10.csv is a 10th-term-only MEP with 5 memberships: skipped into an empty
+# database, she is one MEP and 5 memberships fewer (each reported), and nothing else is lost.
+@pytest.mark.parametrize(
+    ("file", "change", "reported", "meps", "votes", "memberships"),
+    [
+        (TERM10, _set("ep_mep_id", "abc"), f"{TERM10}:4 ep_mep_id=abc:", 1263, 3381, 8235),
+        (TERM10, _set("ep_mep_id", ""), f"{TERM10}:4 ep_mep_id=:", 1263, 3381, 8235),
+        (TERM10, _set("country_code", "DEU"), f"{TERM10}:4 country_code=DEU:", 1263, 3381, 8235),
+        (TERM10, _set("gender", "Female"), f"{TERM10}:4 gender=Female:", 1263, 3381, 8235),
+        (TERM10, _repeat(4), f"{TERM10}:738 ep_mep_id=", 1264, 3381, 8240),
+        (VOTES, _set("position", "yes"), f"{VOTES}:4 position=yes:", 1264, 3380, 8240),
+        (VOTES, _repeat(0), f"{VOTES}:3383 ep_mep_id=", 1264, 3381, 8240),
+        (
+            VOTES,
+            _set("ep_mep_id", "999999999"),
+            f"{VOTES}:4 ep_mep_id=999999999:",
+            1264,
+            3380,
+            8240,
+        ),
+        (MEMBERSHIPS, _set("ep_mep_id", "x"), f"{MEMBERSHIPS}:4 ep_mep_id=x:", 1264, 3381, 8239),
+        (MEMBERSHIPS, _set("role", "member"), f"{MEMBERSHIPS}:4 role=member:", 1264, 3381, 8239),
+    ],
+)
+def test_a_bad_row_is_reported_by_line_and_the_valid_rows_are_loaded(
+    db, data, file, change, reported, meps, votes, memberships
+):
+    _edit(data / file, change)
+
+    err_lines = _stderr_of(data)
+
+    assert any(line.startswith(reported) for line in err_lines), err_lines
+    assert (Mep.objects.count(), RollCallVote.objects.count()) == (meps, votes)
+    assert BodyMembership.objects.count() == memberships
+
+
+def _stderr_of(data_dir: Path) -> list[str]:
+    """The problem lines of a load that skipped something (and so exited non-zero)."""
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="problem"):
+        call_command("load_meps", "--data-dir", str(data_dir), stdout=io.StringIO(), stderr=err)
+    return err.getvalue().splitlines()
+
+
+def test_a_bad_roll_call_date_skips_that_roll_call_and_says_so(db, data):
+    _edit(data / ROLL_CALLS, _set("datetime_utc", "20/01/2022 12:00", index=0))
+
+    err = _stderr_of(data)
+
+    assert err[0].startswith(f"{ROLL_CALLS}:2 datetime_utc=20/01/2022 12:00:")
+    assert RollCall.objects.count() == 4
+    assert Mep.objects.filter(in_office=True).count() == 718
+
+
+def test_a_bad_date_keeps_the_stored_mandate_start(loaded, data):
+    mandate = Mandate.objects.filter(term=10, start__isnull=False).first()
+    assert mandate is not None
+    stored = mandate.start
+    ep_id = str(mandate.mep.ep_id)
+    _edit(
+        data / TERM10,
+        lambda rows: [r.update(start="16/07/2024") for r in rows if r["ep_mep_id"] == ep_id],
+    )
+
+    err = _stderr_of(data)
+
+    assert any("start=16/07/2024: not a date" in line for line in err)
+    mandate.refresh_from_db()
+    assert mandate.start == stored
+
+
+def test_a_bad_email_keeps_the_stored_address(loaded, data):
+    _edit(
+        data / TERM10,
+        lambda rows: [r.update(email="not-an-email") for r in rows if r["ep_mep_id"] == "197648"],
+    )
+
+    err = _stderr_of(data)
+
+    assert any("email=not-an-email" in line for line in err)
+    assert Mep.objects.get(ep_id=197648).email == "alexander.bernhuber@europarl.europa.eu"
+
+
+def test_a_lower_case_country_is_stored_upper_case(db, data):
+    _edit(
+        data / TERM10,
+        lambda rows: [r.update(country_code="at") for r in rows if r["ep_mep_id"] == "197648"],
+    )
+
+    _load_from(data)
+
+    assert Mep.objects.get(ep_id=197648).country_code == "AT"
+
+
+def test_the_roll_calls_of_any_resolution_in_the_directory_are_loaded(db, data):
+    (data / ROLL_CALLS).rename(data / "ep10_2025_0001_rsp_rollcalls.csv")
+    (data / VOTES).rename(data / "ep10_2025_0001_rsp_mep_votes.csv")
+
+    _load_from(data)
+
+    assert RollCall.objects.count() == 5 and RollCallVote.objects.count() == 3381
+
+
+def test_a_skipped_row_leaves_the_stored_mep_in_office_with_her_memberships(loaded, data):
+    # 197648 sits in both terms: her term-9 row alone must not make her a former MEP.
+    before = BodyMembership.objects.filter(mep__ep_id=197648).count()
+    _edit(
+        data / TERM10,
+        lambda rows: [r.update(gender="Female") for r in rows if r["ep_mep_id"] == "197648"],
+    )
+
+    err = _stderr_of(data)
+
+    assert len(err) == 1 and "gender=Female" in err[0]
+    bernhuber = Mep.objects.get(ep_id=197648)
+    assert bernhuber.in_office and bernhuber.term == 10
+    assert BodyMembership.objects.filter(mep=bernhuber).count() == before
+    assert _sitting() == 718

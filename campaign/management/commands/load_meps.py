@@ -6,16 +6,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from campaign.directory import DATA_DIR, directory_load
+from campaign.directory import DATA_DIR, DirectoryDataError, directory_load
 
 
 class Command(BaseCommand):
     help = (
         "Load the MEP directory (MEPs, mandates, committees and delegations, roll-call votes) "
-        "from the shipped CSV files. Re-runnable: upserts; MEPs no longer in the data are "
-        "marked not in office, never deleted."
+        "from the CSV files. Re-runnable: upserts; MEPs no longer in the data are marked not "
+        "in office, never deleted. Bad rows are skipped and listed, the rest is loaded, and "
+        "the command then exits non-zero."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,16 +24,36 @@ class Command(BaseCommand):
             "--data-dir",
             type=Path,
             default=DATA_DIR,
-            help="Directory holding the CSV files (default: the copy shipped with Resolute).",
+            help="Directory holding the CSV files (default: the copy shipped with Resolute). "
+            "Every *_rollcalls.csv in it is loaded with its *_mep_votes.csv.",
+        )
+        parser.add_argument(
+            "--allow-retire",
+            action="store_true",
+            help="Allow one load to take many sitting MEPs out of office (after an election).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.monotonic()
-        result = directory_load(data_dir=options["data_dir"], log=self.stdout.write)
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"MEP directory loaded in {time.monotonic() - started:.1f}s: "
-                f"{result.meps} MEPs ({result.meps_in_office} in office), "
-                f"{result.bodies} bodies, {result.roll_calls} roll calls."
+        try:
+            result = directory_load(
+                data_dir=options["data_dir"],
+                allow_retire=options["allow_retire"],
+                log=self.stdout.write,
             )
+        except DirectoryDataError as exc:
+            raise CommandError(f"nothing loaded: {exc}") from exc
+        for problem in result.problems:
+            self.stderr.write(problem)
+        summary = (
+            f"MEP directory loaded in {time.monotonic() - started:.1f}s: "
+            f"{result.meps} MEPs ({result.meps_in_office} in office), "
+            f"{result.bodies} bodies, {result.roll_calls} roll calls."
         )
+        if result.problems:
+            self.stdout.write(summary)
+            raise CommandError(
+                f"{len(result.problems)} problem(s) in the data (listed above); "
+                "the valid rows were loaded"
+            )
+        self.stdout.write(self.style.SUCCESS(summary))
