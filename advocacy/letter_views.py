@@ -18,6 +18,7 @@ from advocacy.letters import (
     LetterDraft,
     campaign_get_for_letters,
     consent_text,
+    letter_body_problem,
     letter_preview,
     letter_ratelimit_check,
     letter_request_confirm,
@@ -45,20 +46,39 @@ COUNTRY_CHOICES = [("", "Choose your country")] + sorted(
 
 
 class CountryForm(forms.Form):
-    country = forms.ChoiceField(label="Your country", choices=COUNTRY_CHOICES)
+    country = forms.ChoiceField(
+        label="Your country",
+        choices=COUNTRY_CHOICES,
+        widget=forms.Select(attrs={"autocomplete": "country"}),
+    )
+
+
+def _text(autocomplete: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"autocomplete": autocomplete})
 
 
 class LetterWriteForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=100, strip=False)
-    last_name = forms.CharField(label="Last name", max_length=100, strip=False)
+    first_name = forms.CharField(
+        label="First name", max_length=100, strip=False, widget=_text("given-name")
+    )
+    last_name = forms.CharField(
+        label="Last name", max_length=100, strip=False, widget=_text("family-name")
+    )
     email = forms.CharField(
         label="E-mail address",
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text="We send you a link to confirm; the MEPs can reply to this address.",
     )
-    city = forms.CharField(label="Town or city (optional)", max_length=100, required=False)
-    postcode = forms.CharField(label="Postcode (optional)", max_length=16, required=False)
+    city = forms.CharField(
+        label="Town or city (optional)",
+        max_length=100,
+        required=False,
+        widget=_text("address-level2"),
+    )
+    postcode = forms.CharField(
+        label="Postcode (optional)", max_length=16, required=False, widget=_text("postal-code")
+    )
     personal_note = forms.CharField(
         label="A few words of your own (optional)",
         required=False,
@@ -81,6 +101,10 @@ def _apply_errors(form: forms.Form, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
+# In the start page's query after "Write my letters" with no MEP ticked.
+NONE_CHOSEN = "none_chosen"
+
+
 def _mep_ids(values: list[str]) -> list[int]:
     """The EP ids among the ticked values; anything else is ignored. ASCII digits only, of a
     sane length: "²".isdigit() is true and int() refuses it, as it refuses 5,000 digits."""
@@ -100,10 +124,20 @@ def letter_start(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         country = form.cleaned_data["country"]
         targets = letter_targets_list(campaign=campaign, country=country)
+        # Back from the letters: the MEPs chosen then stay chosen; else all who can be written to.
+        chosen = set(_mep_ids(request.GET.getlist("mep")))
         context.update(
             country=country,
             country_name=EU_COUNTRIES[country],
-            targets=[{"target": t, "vote_label": VOTE_LABELS.get(t.vote, "")} for t in targets],
+            targets=[
+                {
+                    "target": t,
+                    "vote_label": VOTE_LABELS.get(t.vote, ""),
+                    "checked": t.mep.ep_id in chosen if chosen else t.has_email,
+                }
+                for t in targets
+            ],
+            none_chosen=NONE_CHOSEN in request.GET,
         )
     status = 400 if form.is_bound and not form.is_valid() else 200
     return render(request, "advocacy/letters/start.html", context, status=status)
@@ -127,8 +161,10 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     mep_ids = _mep_ids(source.getlist("mep"))
     start_url = reverse("letters:start", kwargs={"slug": campaign.slug})
     if country not in EU_COUNTRIES or not mep_ids:
-        query = f"?{urlencode({'country': country})}" if country else ""
-        return HttpResponseRedirect(start_url + query)
+        query = {"country": country} if country else {}
+        if country in EU_COUNTRIES:  # a country, but no MEP ticked: say so there
+            query[NONE_CHOSEN] = "1"
+        return HttpResponseRedirect(start_url + (f"?{urlencode(query)}" if query else ""))
     form = LetterWriteForm(request.POST if request.method == "POST" else None)
     form.fields["consent"].label = consent_text(organisation_name=campaign.organisation.name)
     drafts: list[LetterDraft] = []
@@ -179,11 +215,16 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
                     {"title": "Please wait", "message": exc.message},
                     status=429,
                 )
+    sent_and_refused = action == "send" and bool(form.errors) and bool(drafts)
     letters = [
         {
             "draft": draft,
             # What the supporter typed survives a failed send; otherwise the fresh draft.
             "body": bodies.get(draft.target.mep.ep_id, draft.body),
+            # …and the reason a letter was refused stands next to it.
+            "error": letter_body_problem(draft, bodies.get(draft.target.mep.ep_id))
+            if sent_and_refused
+            else None,
         }
         for draft in drafts
     ]
@@ -193,8 +234,9 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
         "country": country,
         "country_name": EU_COUNTRIES[country],
         "mep_ids": mep_ids,
-        "letters": letters if not form.errors else [],
-        "start_url": f"{start_url}?country={country}",
+        # A refused send keeps the letters on the page; other errors come before them.
+        "letters": letters if sent_and_refused or not form.errors else [],
+        "start_url": f"{start_url}?{urlencode({'country': country, 'mep': mep_ids}, doseq=True)}",
     }
     status = 400 if form.errors else 200
     return render(request, "advocacy/letters/write.html", context, status=status)

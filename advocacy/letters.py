@@ -599,6 +599,17 @@ def _final_body(draft: LetterDraft, submitted: str | None) -> str:
     return body if body.endswith("\n") else body + "\n"
 
 
+def letter_body_problem(draft: LetterDraft, submitted: str | None) -> str | None:
+    """Why the supporter's text for this draft would be refused by `letter_request_create`
+    (empty, too long, changed though locked), or None: for a page that shows the reason
+    next to the letter at fault."""
+    try:
+        _final_body(draft, submitted)
+    except DomainError as exc:
+        return exc.message
+    return None
+
+
 def letter_request_create(
     *,
     campaign: Campaign,

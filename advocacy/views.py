@@ -41,7 +41,7 @@ from advocacy.supporters import (
     unsubscribe_token_read,
 )
 from advocacy.tokens import TokenExpiredError, TokenInvalidError
-from campaign.models import Campaign
+from campaign.models import Campaign, LetterTemplate
 from campaign.selectors import (
     CampaignNotFoundError,
     campaign_get_live,
@@ -109,6 +109,8 @@ def _campaign_context(campaign: Campaign, form: SignatureForm, **extra: str) -> 
         "petition": campaign.petition,
         "resolution": resolution,
         "form": form,
+        # The letters flow is reached from here (the page is cached: one query per copy).
+        "writes_letters": LetterTemplate.objects.filter(campaign=campaign).exists(),
         **extra,
     }
 

@@ -133,9 +133,9 @@ def test_the_letters_page_ignores_values_that_are_not_mep_ids(world, mep):  # no
         client.get(url, {"country": "DE", "mep": mep}),
         client.post(url, {"country": "DE", "mep": mep}),
     ):
-        # No MEP left to write to: back to choosing one, in the same country.
+        # No MEP left to write to: back to choosing one, in the same country, told why.
         assert response.status_code == 302
-        assert response["Location"].endswith("/letters/?country=DE")
+        assert response["Location"].endswith("/letters/?country=DE&none_chosen=1")
 
 
 def test_the_letters_page_redirect_carries_the_country_encoded(world):  # noqa: F811

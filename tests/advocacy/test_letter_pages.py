@@ -110,3 +110,65 @@ def test_a_broken_confirmation_link_says_so(client, db):
     response = client.get(reverse("letters:confirm", kwargs={"token": "nonsense"}))
     assert response.status_code == 400
     assert "not valid" in response.content.decode()
+
+
+def test_a_refused_send_keeps_what_was_typed_and_says_which_letter(client, world):  # noqa: F811
+    url = reverse("letters:write", kwargs={"slug": world.campaign.slug})
+    sent = client.post(
+        url, _details(action="send", body_1001="Dear Ms Für,\n\nMy own words.", body_1002="  ")
+    )
+
+    page = sent.content.decode()
+    assert sent.status_code == 400
+    assert "My own words." in page  # the edited letter is still there…
+    # …and the empty one carries its reason, tied to its text box.
+    assert '<p class="error" id="body-1002-error">A letter may not be empty.</p>' in page
+    assert 'aria-describedby="body-1002-error"' in page
+    assert "body-1001-error" not in page
+    assert not Letter.objects.exists()
+
+
+def test_back_from_the_letters_keeps_the_chosen_meps(client, world):  # noqa: F811
+    write = reverse("letters:write", kwargs={"slug": world.campaign.slug})
+    page = client.post(write, _details(action="preview", mep=["1002"])).content.decode()
+    start = reverse("letters:start", kwargs={"slug": world.campaign.slug})
+    back = f"{start}?country=DE&amp;mep=1002"
+    assert f'href="{back}"' in page
+
+    chosen = client.get(start, {"country": "DE", "mep": "1002"}).content.decode()
+    assert 'value="1002" id="mep-1002" checked' in chosen
+    assert 'value="1001" id="mep-1001" checked' not in chosen
+    fresh = client.get(start, {"country": "DE"}).content.decode()
+    assert 'value="1001" id="mep-1001" checked' in fresh  # by default, all with an address
+
+
+def test_writing_to_no_mep_says_so_on_the_list(client, world):  # noqa: F811
+    write = reverse("letters:write", kwargs={"slug": world.campaign.slug})
+    response = client.get(write, {"country": "DE"}, follow=True)
+    page = response.content.decode()
+    assert "Please choose at least one MEP to write to." in page
+    assert 'role="alert"' in page
+
+
+def test_the_letter_form_helps_a_phone_fill_in_the_details(client, world):  # noqa: F811
+    url = reverse("letters:write", kwargs={"slug": world.campaign.slug})
+    page = client.post(url, _details(action="preview")).content.decode()
+    for name, hint in (
+        ("first_name", "given-name"),
+        ("last_name", "family-name"),
+        ("email", "email"),
+        ("city", "address-level2"),
+        ("postcode", "postal-code"),
+    ):
+        assert f'autocomplete="{hint}"' in page, name
+    start = reverse("letters:start", kwargs={"slug": world.campaign.slug})
+    assert 'autocomplete="country"' in client.get(start).content.decode()
+
+
+def test_the_campaign_page_leads_to_the_letters(client, world):  # noqa: F811
+    from tests.factories import PetitionFactory
+
+    PetitionFactory(campaign=world.campaign)
+    page = client.get(f"/campaigns/{world.campaign.slug}/").content.decode()
+    start = reverse("letters:start", kwargs={"slug": world.campaign.slug})
+    assert f'href="{start}"' in page
