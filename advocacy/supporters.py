@@ -69,6 +69,10 @@ def _has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in value)
 
 
+# Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def clean_name(value: str, *, label: str, required: bool = True) -> str:
     """A person's name as typed, with outer whitespace stripped; raises ValueError with a
     human message. Names go into e-mail headers (display names), hence no line breaks."""
@@ -79,6 +83,11 @@ def clean_name(value: str, *, label: str, required: bool = True) -> str:
         raise ValueError(f"Your {label} may be at most {NAME_MAX_LENGTH} characters long.")
     if _has_control_characters(value):
         raise ValueError(f"Your {label} may not contain line breaks or control characters.")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        # An override reverses what follows it wherever the name is shown (pages, exports, a
+        # display name in a mail's From): "evil" read as "live". No name needs one; the
+        # marks (U+200E, U+200F) that right-to-left names may carry stay allowed.
+        raise ValueError(f"Your {label} may not contain text-direction control characters.")
     if "<" in value or ">" in value:
         # Not a security measure (output is escaped): no real name contains angle brackets,
         # and refusing them keeps markup out of exports and e-mails read elsewhere.

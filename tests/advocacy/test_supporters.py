@@ -414,3 +414,18 @@ def test_the_export_names_the_mails_and_the_systems_the_person_was_sent_to(world
     assert data["letters"][0]["scheduled_for"] is not None
     [shared] = data["shared_with_the_organisations_systems"]
     assert (shared["event"], shared["to"]) == ("signature.confirmed", "https://crm.example.org/in")
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2066", "\u2069", "\u202a"])
+def test_a_name_with_a_text_direction_override_is_refused(control):
+    from advocacy.supporters import clean_name
+
+    with pytest.raises(ValueError, match="text-direction"):
+        clean_name(f"Ana {control}live", label="first name")
+
+
+@pytest.mark.parametrize("name", ["\u05e9\u05e8\u05d4", "\u0633\u0627\u0631\u0627\u200f", "Zoë"])
+def test_right_to_left_names_and_their_marks_are_fine(name):
+    from advocacy.supporters import clean_name
+
+    assert clean_name(name, label="first name") == name
