@@ -35,3 +35,16 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return _respond(
         request, 500, "server_error", "Something went wrong", "Please try again in a moment."
     )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security token (a page kept open for hours, cookies blocked):
+    say what to do, instead of Django's technical page (whose inline style the CSP blocks)."""
+    return _respond(
+        request,
+        403,
+        "csrf_failed",
+        "Please try again",
+        "This form was open too long or your browser blocked its cookie. Go back, reload the "
+        "page and send it again; nothing was saved.",
+    )

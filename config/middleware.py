@@ -45,3 +45,20 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(_UNAVAILABLE_HTML, status=503)
         response["Retry-After"] = "5"
         return response
+
+
+class NoReferrerForTokenPagesMiddleware:
+    """Pages whose address carries a secret (confirmation, unsubscribe and data links: a
+    `token` in the URL) send no Referer at all: with the site's same-origin policy, following
+    "Back to the campaign" from a confirmation page handed its full address, token included,
+    to the campaign page, which stores where supporters came from."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is not None and "token" in match.kwargs:
+            response["Referrer-Policy"] = "no-referrer"
+        return response

@@ -125,6 +125,22 @@ def test_a_missing_field_shows_the_form_again_with_a_message(client, petition, m
     assert Signature.objects.count() == 0
 
 
+def test_a_refused_form_comes_back_with_its_errors_in_sight(client, petition):
+    # No script on the page: the form's fragment scrolls a phone to the error summary, and
+    # the title says there is a problem (read first by a screen reader).
+    page = client.get(_url(petition)).content.decode()
+    assert f'action="{_url(petition)}#form-errors"' in page
+    assert "<title>Error:" not in page
+
+    refused = client.post(_url(petition), _form(email=None)).content.decode()
+    assert '<div class="errors" role="alert" tabindex="-1" id="form-errors">' in refused
+    assert re.search(r"<title>\s*Error: ", refused)
+
+
+def test_a_campaign_without_letters_does_not_offer_them(client, petition):
+    assert "/letters/" not in client.get(_url(petition)).content.decode()
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
@@ -236,3 +252,19 @@ def test_signature_forms_share_the_country_list_but_not_their_fields():
     assert first.fields["country"].choices is second.fields["country"].choices
     assert first.fields["consent"].label == "First text"
     assert second.fields["consent"].label == "Second text"
+
+
+def test_pages_whose_address_carries_a_token_send_no_referer(client, petition):
+    signature = SignatureFactory(petition=petition)
+    confirm = client.get(_confirm_path(signature))
+    assert confirm["Referrer-Policy"] == "no-referrer"
+    assert client.get(_url(petition))["Referrer-Policy"] == "same-origin"
+
+
+def test_a_form_sent_without_its_csrf_token_gets_a_page_that_says_what_to_do(petition):
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(_url(petition), _form())
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "reload the page" in page and "<style" not in page
+    assert Signature.objects.count() == 0
