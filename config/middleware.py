@@ -49,9 +49,11 @@ class DatabaseUnavailableMiddleware:
 
 class NoReferrerForTokenPagesMiddleware:
     """Pages whose address carries a secret (confirmation, unsubscribe and data links: a
-    `token` in the URL) send no Referer at all: with the site's same-origin policy, following
-    "Back to the campaign" from a confirmation page handed its full address, token included,
-    to the campaign page, which stores where supporters came from."""
+    `token` in the URL) send their origin only, never their address: with the site's
+    same-origin policy, following "Back to the campaign" from a confirmation page handed its
+    full address, token included, to the campaign page, which stores where supporters came
+    from. Not `no-referrer`: browsers then send `Origin: null` with the page's own forms, and
+    Django's CSRF check rightly refuses them."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -60,5 +62,5 @@ class NoReferrerForTokenPagesMiddleware:
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
         if match is not None and "token" in match.kwargs:
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = "strict-origin"
         return response
