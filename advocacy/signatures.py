@@ -112,7 +112,7 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
     body = (
         f"{greeting}\n\n"
         f"Thank you for signing the petition “{campaign.title}”.\n\n"
-        "Please confirm your signature by opening this link:\n\n"
+        "Please confirm your signature: open this link and press the button on the page.\n\n"
         f"{confirmation_url(signature_id=signature.pk)}\n\n"
         f"The link is valid for {days} days. Your signature counts once you have confirmed it.\n"
         "If you did not sign, ignore this e-mail and nothing will happen.\n\n"
@@ -531,6 +531,25 @@ def _organisation_news_opt_in(
         source=source,
     )
     Supporter.objects.filter(pk=supporter.pk).update(wants_organisation_news=True)
+
+
+def signature_for_confirmation(*, token: str) -> Signature:
+    """The signature a confirmation link names, as it stands, confirming nothing (for the page
+    the link opens: a mail scanner that follows links must not sign for anyone). Raises as
+    `signature_confirm` does, for an unknown, erased or deleted signature too."""
+    signature_id = token_read(
+        purpose=CONFIRM_PURPOSE, token=token, max_age_seconds=confirm_max_age_seconds()
+    )
+    signature = (
+        Signature.objects.select_related("petition__campaign")
+        .filter(pk=signature_id, supporter__erased_at__isnull=True)
+        .first()
+    )
+    if signature is None:
+        raise SignatureNotFoundError(
+            "This signature no longer exists. Please sign the petition again."
+        )
+    return signature
 
 
 def signature_confirm(*, token: str) -> Signature:

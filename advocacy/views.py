@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from advocacy.forms import DataRequestForm, EraseForm, SignatureForm
-from advocacy.models import Channel
+from advocacy.models import Channel, SignatureStatus
 from advocacy.ratelimit import signing_ratelimit_check
 from advocacy.selectors import supporter_is_active
 from advocacy.signatures import (
@@ -29,6 +29,7 @@ from advocacy.signatures import (
     signature_confirm,
     signature_confirmation_resend,
     signature_create,
+    signature_for_confirmation,
 )
 from advocacy.supporters import (
     SOURCE_KEYS,
@@ -239,11 +240,24 @@ def campaign_thanks(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Confirmation links ---------------------------------------------------------------------
 
 
-@require_GET
+@require_http_methods(["GET", "HEAD", "POST"])
 def signature_confirm_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in the confirmation mail. Following it twice is harmless."""
+    """The link in the confirmation mail: GET shows a button, POST confirms, as for letters.
+    Mail scanners open every link in a mail (to check it), so a link that confirmed on GET
+    let anyone sign with someone else's address and have that person's scanner confirm it.
+    Following it, or pressing the button, twice is harmless."""
     try:
-        signature = signature_confirm(token=token)
+        if request.method != "POST":
+            pending = signature_for_confirmation(token=token)
+            if pending.status != SignatureStatus.CONFIRMED:
+                return render(
+                    request,
+                    "advocacy/confirm_signature.html",
+                    {"campaign": pending.petition.campaign, "token": token},
+                )
+            signature = pending
+        else:
+            signature = signature_confirm(token=token)
     except TokenExpiredError:
         return render(request, "advocacy/link_expired.html", {"token": token}, status=410)
     except TokenInvalidError:

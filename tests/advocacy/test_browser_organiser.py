@@ -80,6 +80,7 @@ def test_an_organiser_imports_publishes_and_sees_a_signature_arrive(site):
             # is built the same way the confirmation mail builds it.
             token = token_make(purpose="signature_confirm", object_id=signature.pk)
             supporter.goto(f"{site.url}/confirm/{token}/")
+            supporter.get_by_role("button", name="Confirm my signature").click()
             expect(supporter.locator("#signature-count")).to_have_text("1")
 
             # The organiser's dashboard shows it.

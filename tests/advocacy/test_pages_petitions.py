@@ -181,10 +181,24 @@ def test_an_unknown_campaign_is_a_404_page(client):
     assert "Campaign not found" in response.content.decode()
 
 
-def test_the_confirmation_link_confirms_and_shows_the_counter(client, petition):
+def test_the_confirmation_link_asks_and_the_button_confirms_and_shows_the_counter(petition):
+    client = Client(enforce_csrf_checks=True)
     signature = SignatureFactory(petition=petition)
 
-    response = client.get(_confirm_path(signature))
+    # Opening the link (as a mail scanner does) confirms nothing…
+    opened = client.get(_confirm_path(signature))
+    page = opened.content.decode()
+    assert opened.status_code == 200
+    assert f'<form method="post" action="{_confirm_path(signature)}">' in page
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+    assert client.head(_confirm_path(signature)).status_code == 200
+    signature.refresh_from_db()
+    assert signature.status == SignatureStatus.PENDING
+
+    # …the button does, with the page's CSRF token.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    response = client.post(_confirm_path(signature), {"csrfmiddlewaretoken": token})
 
     html = response.content.decode()
     assert response.status_code == 200
@@ -193,13 +207,26 @@ def test_the_confirmation_link_confirms_and_shows_the_counter(client, petition):
     assert signature.status == SignatureStatus.CONFIRMED
 
 
-def test_following_the_link_again_is_harmless(client, petition):
+def test_following_the_link_or_pressing_the_button_again_is_harmless(client, petition):
     signature = SignatureFactory(petition=petition)
-    client.get(_confirm_path(signature))
-    replay = client.get(_confirm_path(signature))
+    client.post(_confirm_path(signature))
+    replay = client.post(_confirm_path(signature))
     assert replay.status_code == 200
+    # Once confirmed, the link shows the confirmation itself.
+    opened = client.get(_confirm_path(signature)).content.decode()
+    assert "Your signature is confirmed" in opened
     petition.refresh_from_db()
     assert petition.confirmed_count == 1
+
+
+def test_a_link_to_a_signature_gone_says_so_without_a_button(client, petition):
+    from advocacy.supporters import supporter_erase
+
+    signature = SignatureFactory(petition=petition)
+    supporter_erase(supporter_id=signature.supporter_id)
+    response = client.get(_confirm_path(signature))
+    assert response.status_code == 404
+    assert "<button" not in response.content.decode()
 
 
 def test_a_forged_link_gets_a_clear_page(client, petition):
