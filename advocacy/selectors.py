@@ -21,8 +21,14 @@ class SignatureCounts:
     today: int
 
 
-def supporter_is_active(*, supporter_id: int) -> bool:
-    return Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True).exists()
+def supporter_is_unsubscribed(*, supporter_id: int) -> bool | None:
+    """Whether a supporter we hold has unsubscribed; None for one erased or gone."""
+    row = (
+        Supporter.objects.filter(pk=supporter_id, erased_at__isnull=True)
+        .values_list("unsubscribed_at")
+        .first()
+    )
+    return None if row is None else row[0] is not None
 
 
 def _start_of_today() -> datetime:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from advocacy.forms import DataRequestForm, EraseForm, SignatureForm
 from advocacy.models import Channel, SignatureStatus
 from advocacy.ratelimit import signing_ratelimit_check
-from advocacy.selectors import supporter_is_active
+from advocacy.selectors import supporter_is_unsubscribed
 from advocacy.signatures import (
     SignatureNotFoundError,
     signature_confirm,
@@ -342,9 +342,10 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             supporter_unsubscribe(supporter_id=supporter_id)
             done = True
         else:
-            if not supporter_is_active(supporter_id=supporter_id):
+            unsubscribed = supporter_is_unsubscribed(supporter_id=supporter_id)
+            if unsubscribed is None:
                 raise SupporterNotFoundError("We hold no data for this link any more.")
-            done = False
+            done = unsubscribed  # already: say so, no button to press again
     except SupporterNotFoundError as exc:
         return _message(request, status=404, title="Nothing to unsubscribe", message=exc.message)
     return render(

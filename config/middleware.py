@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
 
@@ -47,13 +48,13 @@ class DatabaseUnavailableMiddleware:
         return response
 
 
-class NoReferrerForTokenPagesMiddleware:
+class TokenPagesMiddleware:
     """Pages whose address carries a secret (confirmation, unsubscribe and data links: a
-    `token` in the URL) send their origin only, never their address: with the site's
-    same-origin policy, following "Back to the campaign" from a confirmation page handed its
-    full address, token included, to the campaign page, which stores where supporters came
-    from. Not `no-referrer`: browsers then send `Origin: null` with the page's own forms, and
-    Django's CSRF check rightly refuses them."""
+    `token` in the URL) are stored by no cache, and send their origin only as Referer, never
+    their address: with the site's same-origin policy, following "Back to the campaign" from a
+    confirmation page handed its full address, token included, to the campaign page, which
+    stores where supporters came from. Not `no-referrer`: browsers then send `Origin: null`
+    with the page's own forms, and Django's CSRF check rightly refuses them."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -63,4 +64,5 @@ class NoReferrerForTokenPagesMiddleware:
         match = getattr(request, "resolver_match", None)
         if match is not None and "token" in match.kwargs:
             response["Referrer-Policy"] = "strict-origin"
+            add_never_cache_headers(response)  # a person's data, or a way into it
         return response

@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # After SecurityMiddleware, so its answer is seen first: SecurityMiddleware only sets a
     # Referrer-Policy where none is.
-    "config.middleware.NoReferrerForTokenPagesMiddleware",
+    "config.middleware.TokenPagesMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -134,6 +134,7 @@ def test_a_refused_form_comes_back_with_its_errors_in_sight(client, petition):
 
     refused = client.post(_url(petition), _form(email=None)).content.decode()
     assert '<div class="errors" role="alert" tabindex="-1" id="form-errors">' in refused
+    assert "<h3>Please check the form</h3>" in refused  # inside the form's own h2 section
     assert re.search(r"<title>\s*Error: ", refused)
 
 
@@ -285,6 +286,7 @@ def test_pages_whose_address_carries_a_token_send_only_their_origin(client, peti
     signature = SignatureFactory(petition=petition)
     confirm = client.get(_confirm_path(signature))
     assert confirm["Referrer-Policy"] == "strict-origin"  # the browser test posts its forms
+    assert "no-store" in confirm["Cache-Control"]
     assert client.get(_url(petition))["Referrer-Policy"] == "same-origin"
 
 

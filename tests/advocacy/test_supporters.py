@@ -232,6 +232,14 @@ def test_an_unsubscribe_link_opens_no_door_to_the_persons_data():
         assert re.findall(r'href="/my-data/[^"]+"', html) == []
 
 
+def test_an_unsubscribe_link_opened_again_says_it_is_done_without_a_button():
+    supporter = SignatureFactory().supporter
+    path = _path(unsubscribe_url(supporter_id=supporter.pk))
+    Client().post(path)
+    again = Client().get(path).content.decode()
+    assert "You are unsubscribed" in again and "<button" not in again
+
+
 def test_one_click_post_unsubscribes_without_cookies_or_csrf():
     signature = SignatureFactory(supporter__wants_organisation_news=True)
     supporter = signature.supporter
