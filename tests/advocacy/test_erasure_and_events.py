@@ -36,8 +36,8 @@ def _hook(organisation, events=("letter.sent",), active=True):
     )
 
 
-def _letter(campaign, supporter, status, email_status=None):
-    consent = Consent.objects.create(
+def _consent(supporter):
+    return Consent.objects.create(
         supporter=supporter,
         purpose="letter",
         text="ok",
@@ -45,6 +45,10 @@ def _letter(campaign, supporter, status, email_status=None):
         given_at=timezone.now(),
         channel="page",
     )
+
+
+def _letter(campaign, supporter, status, email_status=None):
+    consent = _consent(supporter)
     request = LetterRequest.objects.create(
         campaign=campaign, supporter=supporter, consent=consent, channel="page"
     )
@@ -307,14 +311,7 @@ def test_erasure_keeps_the_date_of_a_consent_withdrawn_earlier_and_no_smtp_reply
     )
     earlier = timezone.now() - timedelta(days=30)
     Consent.objects.filter(supporter=supporter).update(withdrawn_at=earlier)
-    later = Consent.objects.create(
-        supporter=supporter,
-        purpose="letter",
-        text="ok",
-        version=1,
-        given_at=timezone.now(),
-        channel="page",
-    )
+    later = _consent(supporter)
 
     supporter_erase(supporter_id=supporter.pk)
 
