@@ -51,8 +51,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         travels in binary. What for: psycopg writes a text array's literal in Python,
         escaping every element character by character (a letter confirmation's outbox rows,
         twenty bodies of ~2 kB: milliseconds), while the binary form is copied as it is.
-        Never prepared (Django's `prepare_threshold` stays None: PgBouncer-safe). Like
-        `cursor()`: health check, thread check, query logging and execute wrappers."""
+        With `DATABASE_PREPARED_STATEMENTS` on, every cursor binds this way and this one is
+        the same; off, it is the one that does, and it prepares nothing (the connection's
+        `prepare_threshold` is None). Like `cursor()`: health check, thread check, query
+        logging and execute wrappers."""
         self.close_if_health_check_failed()
         self.ensure_connection()
         with self.wrap_database_errors:

@@ -109,7 +109,9 @@ def test_the_binding_cursor_sends_binary_arrays_as_they_are_and_is_logged():
         rows = cursor.fetchall()
     assert [row[0] for row in rows] == texts
     assert rows[0][1] == moment and rows[0][1].tzinfo is not None
-    assert len(queries) == 1 and "unnest($2::text[])" in queries[0]["sql"]
+    # Logged with its parameters as placeholders, or quoted in when Django's debug cursor
+    # can render them (DATABASE_PREPARED_STATEMENTS on: every cursor binds on the server).
+    assert len(queries) == 1 and "::text[]) WITH ORDINALITY" in queries[0]["sql"]
 
 
 def test_the_binding_cursor_writes_in_the_callers_transaction():
@@ -133,3 +135,77 @@ def test_the_binding_cursor_writes_in_the_callers_transaction():
         assert count() == 2
         raise Undo
     assert count() == 0
+
+
+def _prepared(cursor, marker: str) -> int:
+    cursor.execute(
+        "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{marker}%"]
+    )
+    return cursor.fetchone()[0]
+
+
+def test_a_statement_run_again_and_again_is_prepared_once():
+    """The ORM's statements travel with their parameters apart, so a connection that runs one
+    five times prepares it and PostgreSQL stops parsing and planning it on every run; other
+    values give the right rows from the same prepared statement."""
+    from django.db.models import F
+
+    from campaign.models import Mep
+    from tests.factories import MepFactory
+
+    meps = [MepFactory(first_name=f"Prepared{i}") for i in range(8)]
+    query = Mep.objects.annotate(prepared_probe=F("ep_id")).values_list(
+        "first_name", "prepared_probe"
+    )
+    with connection.cursor() as cursor:
+        assert _prepared(cursor, "prepared_probe") == 0
+    found = [query.get(pk=mep.pk) for mep in meps]
+    assert found == [(f"Prepared{i}", mep.ep_id) for i, mep in enumerate(meps)]
+    with connection.cursor() as cursor:
+        assert _prepared(cursor, "prepared_probe") == 1
+
+
+def test_prepared_statements_can_be_switched_off_for_a_pooler():
+    """DATABASE_PREPARED_STATEMENTS=false: Django's own client-side binding, nothing prepared
+    however often a statement runs (PgBouncer in transaction mode hands each transaction
+    another server connection, where a prepared statement does not exist)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = "\n".join(
+        [
+            "from django.db import connection",
+            "for i in range(8):",
+            "    with connection.cursor() as c:",
+            "        c.execute('SELECT %s::int + 1 AS probe', [i])",
+            "        assert c.fetchone()[0] == i + 1",
+            "with connection.cursor() as c:",
+            "    c.execute('SELECT count(*) FROM pg_prepared_statements'",
+            "              \" WHERE statement LIKE '%%AS probe%%'\")",
+            "    binding = connection.settings_dict['OPTIONS'].get('server_side_binding')",
+            "    print('prepared', c.fetchone()[0], binding)",
+        ]
+    )
+    # The test database, which exists wherever this test runs.
+    test_database = (
+        os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + connection.settings_dict["NAME"]
+    )
+    results = {}
+    for value in ("false", "true"):
+        done = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", script],
+            cwd=Path(__file__).resolve().parents[2],
+            env={
+                **os.environ,
+                "DATABASE_URL": test_database,
+                "DATABASE_PREPARED_STATEMENTS": value,
+            },
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        results[value] = done.stdout.split()[-3:]
+    assert results == {"false": ["prepared", "0", "None"], "true": ["prepared", "1", "True"]}
