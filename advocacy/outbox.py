@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import logging
 import random
 import select
@@ -34,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parseaddr
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, ClassVar, Required, TypedDict, Unpack
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -444,12 +445,34 @@ class _DeferredSentMark:
     waiting mark would have kept.
 
     `finish()` reads the answer, and must run before anything else uses the connection; only
-    the plain mark is deferred (a letter's mark returns what its webhook needs)."""
+    the plain mark is deferred (a letter's mark returns what its webhook needs).
+
+    The statement is prepared once per database connection (unless prepared statements are
+    off, DATABASE_PREPARED_STATEMENTS): PostgreSQL then neither parses nor plans it for each
+    mail, which halved its CPU per mark (0.22 -> 0.10 ms, docs/performance.md)."""
 
     _SQL = _numbered_placeholders(_RECORD_SENT_SQL)
+    # Statement name -> the libpq connection it is prepared on (a connection replaced after
+    # CONN_MAX_AGE or an error is a new object, and gets the statement prepared again).
+    _prepared_on: ClassVar[dict[bytes, Any]] = {}  # one per process
 
     def __init__(self) -> None:
         self._pgconn: Any = None
+
+    def _prepared_name(self, pgconn: Any) -> bytes | None:
+        """The name of this mark prepared on `pgconn`, preparing it if need be; None when
+        prepared statements are off (a pooler that cannot keep them) or preparing failed (the
+        mark then travels as before, and reports its own error)."""
+        if connection.settings_dict["OPTIONS"].get("prepare_threshold") is None:
+            return None
+        from psycopg import pq
+
+        name = b"resolute_sent_mark_" + hashlib.sha256(self._SQL).hexdigest()[:16].encode()
+        if self._prepared_on.get(name) is not pgconn:
+            if pgconn.prepare(name, self._SQL).status != pq.ExecStatus.COMMAND_OK:
+                return None
+            self._prepared_on[name] = pgconn
+        return name
 
     def start(self, email: OutboundEmail) -> bool:
         """Send `email`'s mark without waiting for the answer; False when it cannot be
@@ -473,7 +496,12 @@ class _DeferredSentMark:
         with connection.wrap_database_errors:
             connection.ensure_connection()
             pgconn = connection.connection.pgconn
-            pgconn.send_query_params(self._SQL, [value.encode() for value in params])
+            values = [value.encode() for value in params]
+            name = self._prepared_name(pgconn)
+            if name is None:
+                pgconn.send_query_params(self._SQL, values)
+            else:
+                pgconn.send_query_prepared(name, values)
             self._pgconn = pgconn
             while pgconn.flush():  # a non-blocking connection may not have sent it all yet
                 select.select([], [pgconn.socket], [])

@@ -152,3 +152,44 @@ def test_an_error_in_the_middle_of_a_batch_leaves_the_connection_usable(smtp_mai
 
     assert _status(rows[0].pk) == "sent"
     assert OutboundEmail.objects.count() == 2  # nothing left unread on the connection
+
+
+def _marks_prepared() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'resolute_sent_mark_%%'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_mark_is_prepared_once_per_connection_and_marks_every_mail():
+    """PostgreSQL parses and plans the mark once per connection, not once per mail; a new
+    connection gets it prepared again."""
+    rows = _rows(4)
+    mark = _DeferredSentMark()
+    for row in rows[:3]:
+        assert mark.start(row)
+    mark.finish()
+    assert _marks_prepared() == 1
+    assert [_status(row.pk) for row in rows] == ["sent", "sent", "sent", "sending"]
+
+    connection.close()  # as after CONN_MAX_AGE: a new connection, nothing prepared on it
+    assert mark.start(rows[3])
+    mark.finish()
+    assert _status(rows[3].pk) == "sent"
+    assert _marks_prepared() == 1
+
+
+def test_with_prepared_statements_off_the_mark_is_sent_whole_each_time(monkeypatch):
+    """DATABASE_PREPARED_STATEMENTS=false (a pooler that hands each statement another server
+    connection): nothing prepared, every mail still marked."""
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", None)
+    connection.close()
+    rows = _rows(3)
+    mark = _DeferredSentMark()
+    for row in rows:
+        assert mark.start(row)
+    mark.finish()
+
+    assert _marks_prepared() == 0
+    assert {_status(row.pk) for row in rows} == {"sent"}
