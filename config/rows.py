@@ -274,3 +274,58 @@ def rows_insert_alike[M: Model](prototype: M, varying: Mapping[str, Sequence[Any
     ]
     rows_insert(objs)
     return [obj.pk for obj in objs]
+
+
+# --- Reading ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _read_plan(model: type[Model], alias: str) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+    """`model`'s concrete fields' attnames, and per field the converters the ORM's compiler
+    applies to a value read from the database (the backend's, then the field's: JSON parsed,
+    for instance), with the column expression they are called with."""
+    connection = connections[alias]
+    meta = model._meta
+    attnames, plan = [], []
+    for field in meta.concrete_fields:
+        column = field.get_col(meta.db_table)
+        converters = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        attnames.append(field.attname)
+        plan.append((column, tuple(converters)))
+    return tuple(attnames), tuple(plan)
+
+
+def columns_sql(model: type[Model], table_alias: str, alias: str = "default") -> str:
+    """`model`'s concrete columns for a hand-written SELECT, in the order `instances_from_row`
+    reads them: `"t"."id", "t"."name", …`."""
+    quote = connections[alias].ops.quote_name
+    return ", ".join(
+        f"{quote(table_alias)}.{quote(field.column or field.attname)}"  # concrete: a column
+        for field in model._meta.concrete_fields
+    )
+
+
+def instances_from_row(
+    row: Sequence[Any], models: Sequence[type[Model]], alias: str = "default"
+) -> list[Model]:
+    """One instance per model from one row of a hand-written SELECT that lists each model's
+    `columns_sql` in turn: what the ORM builds from the same row (its converters applied,
+    `Model.from_db`, so the instances are "from the database", not new), without compiling a
+    query. For the hottest reads only; relations between the instances are the caller's."""
+    connection = connections[alias]
+    instances: list[Model] = []
+    start = 0
+    for model in models:
+        attnames, plan = _read_plan(model, alias)
+        values = []
+        for value, (column, converters) in zip(
+            row[start : start + len(attnames)], plan, strict=True
+        ):
+            for converter in converters:
+                value = converter(value, column, connection)
+            values.append(value)
+        instances.append(model.from_db(alias, attnames, values))
+        start += len(attnames)
+    if start != len(row):
+        raise ValueError(f"the row has {len(row)} columns, the models {start}")
+    return instances

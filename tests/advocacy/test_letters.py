@@ -28,6 +28,7 @@ from advocacy.models import (
     EmailKind,
     Letter,
     LetterRequest,
+    LetterRequestStatus,
     LetterStatus,
     OutboundEmail,
     OutboundEmailStatus,
@@ -347,8 +348,58 @@ def test_confirming_locks_the_request_not_its_campaign_or_organisation(world):
         _confirm(result.request.pk)
 
     locks = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]
-    request_lock = next(sql for sql in locks if 'FROM "advocacy_letterrequest"' in sql)
-    assert request_lock.endswith('FOR UPDATE OF "advocacy_letterrequest"')
+    request_lock = next(sql for sql in locks if 'FROM "advocacy_letterrequest" r' in sql)
+    assert request_lock.endswith("FOR UPDATE OF r")  # r: the request, not the joined rows
+
+
+def test_the_confirmation_loads_what_the_orm_would_without_compiling_a_query(
+    world, monkeypatch, settings
+):
+    """The request, its campaign, organisation and supporter from the confirmation's own
+    statement are the ORM's, field for field; and confirming compiles no SELECT of them."""
+    from django.db.models.sql.compiler import SQLCompiler, SQLUpdateCompiler
+
+    from advocacy.letters import _request_for_confirmation
+
+    result = _write(world)
+    with transaction.atomic():
+        ours = _request_for_confirmation(result.request.pk)
+    theirs = LetterRequest.objects.select_related("campaign__organisation", "supporter").get(
+        pk=result.request.pk
+    )
+    assert ours is not None
+
+    def fields(instance):
+        return {
+            f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields
+        }
+
+    for mine, orm in [
+        (ours, theirs),
+        (ours.campaign, theirs.campaign),
+        (ours.campaign.organisation, theirs.campaign.organisation),
+        (ours.supporter, theirs.supporter),
+    ]:
+        assert fields(mine) == fields(orm)
+
+    settings.LETTERS_PER_MEP_PER_HOUR = 0  # pacing off: its slots are the ORM's queries
+    compiled = []
+    for compiler in (SQLCompiler, SQLUpdateCompiler):
+
+        def spy(self, *args, _real=compiler.as_sql, **kwargs):
+            compiled.append((type(self).__name__, self.query.model))
+            return _real(self, *args, **kwargs)
+
+        monkeypatch.setattr(compiler, "as_sql", spy)
+    request = _confirm(result.request.pk)
+    monkeypatch.undo()
+
+    assert request.status == LetterRequestStatus.CONFIRMED
+    assert LetterRequest.objects.get(pk=result.request.pk).confirmed_at == request.confirmed_at
+    # Neither the request's lock, its letters' list nor its "confirmed" mark was compiled
+    # (the letter to the MEP without an address is still marked skipped through the ORM).
+    assert not [model for _, model in compiled if model is LetterRequest]
+    assert not [model for kind, model in compiled if kind == "SQLCompiler"]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one data-modifying statement")

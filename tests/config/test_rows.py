@@ -254,3 +254,36 @@ def test_an_expression_among_the_varying_values_is_left_to_the_orm():
 
     assert len(keys) == 2
     assert OutboundEmail.objects.filter(pk__in=keys).count() == 2
+
+
+def _fields(instance):
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_instances_from_a_hand_written_row_are_the_orms():
+    """JSON parsed, times aware, NULLs and foreign keys as the ORM loads them, and instances
+    marked as read from the database (saving one updates, not inserts)."""
+    from campaign.models import Campaign, Organisation
+    from config.rows import columns_sql, instances_from_row
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory(languages=["de", "fr"], call=None)
+    Campaign.objects.filter(pk=campaign.pk).update(published_at=None)
+    sql = (
+        f"SELECT {columns_sql(Campaign, 'c')}, {columns_sql(Organisation, 'o')}"  # noqa: S608
+        ' FROM "campaign_campaign" c JOIN "campaign_organisation" o'
+        " ON o.id = c.organisation_id WHERE c.id = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk])
+        row = cursor.fetchone()
+
+    ours, organisation = instances_from_row(row, [Campaign, Organisation])
+
+    orm = Campaign.objects.select_related("organisation").get(pk=campaign.pk)
+    assert _fields(ours) == _fields(orm)
+    assert _fields(organisation) == _fields(orm.organisation)
+    assert ours.languages == ["de", "fr"] and ours.created_at.tzinfo is not None
+    assert ours._state.adding is False and ours._state.db == "default"
+    with pytest.raises(ValueError, match="columns"):
+        instances_from_row(row, [Campaign])
