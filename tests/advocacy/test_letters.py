@@ -399,7 +399,8 @@ def test_the_confirmation_loads_what_the_orm_would_without_compiling_a_query(
     # Neither the request's lock, its letters' list nor its "confirmed" mark was compiled
     # (the letter to the MEP without an address is still marked skipped through the ORM).
     assert not [model for _, model in compiled if model is LetterRequest]
-    assert not [model for kind, model in compiled if kind == "SQLCompiler"]
+    if connection.vendor == "postgresql":  # elsewhere the queue reads the letters' texts
+        assert not [model for kind, model in compiled if kind == "SQLCompiler"]
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="one data-modifying statement")
