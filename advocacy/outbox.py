@@ -432,6 +432,9 @@ def _numbered_placeholders(sql: str) -> bytes:
     return (numbered + parts[-1]).encode()
 
 
+_NO_SUCH_PREPARED_STATEMENT = b"26000"  # SQLSTATE invalid_sql_statement_name
+
+
 class _DeferredSentMark:
     """The "sent" mark of the mail just delivered, on its way to PostgreSQL while the next mail
     goes out.
@@ -458,6 +461,8 @@ class _DeferredSentMark:
 
     def __init__(self) -> None:
         self._pgconn: Any = None
+        self._values: list[bytes] = []
+        self._name: bytes | None = None  # the prepared statement the mark in flight runs
 
     def _prepared_name(self, pgconn: Any) -> bytes | None:
         """The name of this mark prepared on `pgconn`, preparing it if need be; None when
@@ -496,16 +501,17 @@ class _DeferredSentMark:
         with connection.wrap_database_errors:
             connection.ensure_connection()
             pgconn = connection.connection.pgconn
-            values = [value.encode() for value in params]
-            name = self._prepared_name(pgconn)
-            if name is None:
-                pgconn.send_query_params(self._SQL, values)
-            else:
-                pgconn.send_query_prepared(name, values)
-            self._pgconn = pgconn
-            while pgconn.flush():  # a non-blocking connection may not have sent it all yet
-                select.select([], [pgconn.socket], [])
+            self._send(pgconn, [value.encode() for value in params], self._prepared_name(pgconn))
         return True
+
+    def _send(self, pgconn: Any, values: list[bytes], name: bytes | None) -> None:
+        if name is None:
+            pgconn.send_query_params(self._SQL, values)
+        else:
+            pgconn.send_query_prepared(name, values)
+        self._pgconn, self._values, self._name = pgconn, values, name
+        while pgconn.flush():  # a non-blocking connection may not have sent it all yet
+            select.select([], [pgconn.socket], [])
 
     def finish(self) -> None:
         """Read the answer of the mark in flight, if any; raises DatabaseError if it failed.
@@ -515,7 +521,7 @@ class _DeferredSentMark:
             return
         from psycopg import pq
 
-        failure = ""
+        failure, state = "", b""
         with connection.wrap_database_errors:
             while True:
                 while pgconn.is_busy():
@@ -527,8 +533,19 @@ class _DeferredSentMark:
                     break
                 if result.status != pq.ExecStatus.COMMAND_OK and not failure:
                     failure = (result.error_message or b"").decode(errors="replace").strip()
+                    state = result.error_field(pq.DiagnosticField.SQLSTATE) or b""
+            if state == _NO_SUCH_PREPARED_STATEMENT and self._name is not None:
+                # Gone: psycopg deallocates every prepared statement of a connection after a
+                # ROLLBACK on it (a failed transaction, a savepoint rolled back), ours with its
+                # own. Nothing was written; the mark is sent whole now, and prepared again on
+                # the next mail.
+                self._prepared_on.pop(self._name, None)
+                self._send(pgconn, self._values, None)
+                failure = ""
         if failure:
             raise DatabaseError(f"marking a mail sent failed: {failure}")
+        if self._pgconn is not None:  # the mark sent again, whole
+            self.finish()
 
 
 def _record_sent(email: OutboundEmail) -> None:

@@ -110,7 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # parsing and planning it again on every run: a letter's "sent" mark cost 1.0 ms of
     # PostgreSQL's CPU, 0.4 ms prepared (docs/performance.md, the eleventh round). Off for a
     # pooler that cannot carry them across server connections (PgBouncer in transaction mode
-    # before 1.21, or without max_prepared_statements): Django's client-side binding then.
+    # before 1.22, or without max_prepared_statements): Django's client-side binding then.
     if env_bool("DATABASE_PREPARED_STATEMENTS", True):
         DATABASES["default"]["OPTIONS"].update(server_side_binding=True, prepare_threshold=5)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -25,7 +25,7 @@ WITH s AS (
     SELECT %(organisation)s, 'r' || %(tag)s || '-' || g || '@read.example.org',
            'Reader', 'Number ' || g, 'DE', lpad((g %% 99999)::text, 5, '0'), '',
            (g %% 3 = 0), now() - interval '40 days'
-    FROM generate_series(%(start)s, %(stop)s) AS g
+    FROM generate_series(%(start)s::int, %(stop)s::int) AS g
     RETURNING id
 ), c AS (
     INSERT INTO advocacy_consent (supporter_id, purpose, text, version, given_at, channel, source)

@@ -193,3 +193,33 @@ def test_with_prepared_statements_off_the_mark_is_sent_whole_each_time(monkeypat
 
     assert _marks_prepared() == 0
     assert {_status(row.pk) for row in rows} == {"sent"}
+
+
+def test_a_rollback_on_the_connection_does_not_lose_the_next_marks():
+    """psycopg deallocates every prepared statement of a connection after a ROLLBACK on it,
+    the mark's included: the next mark finds its statement gone, is sent whole, and the one
+    after prepares it again. Before, every mark failed until the connection was replaced,
+    leaving delivered mails "sending" for the sweep to send again."""
+
+    class Undo(Exception):
+        pass
+
+    rows = _rows(4)
+    for _ in range(6):  # psycopg prepares a statement it has run five times: it then
+        OutboundEmail.objects.filter(pk=rows[0].pk).exists()  # deallocates on ROLLBACK
+    mark = _DeferredSentMark()
+    assert mark.start(rows[0])
+    mark.finish()
+    assert _marks_prepared() == 1
+
+    with pytest.raises(Undo), transaction.atomic():
+        OutboundEmail.objects.filter(pk=rows[0].pk).exists()
+        raise Undo
+    assert _marks_prepared() == 0  # what psycopg did on the rollback
+
+    for row in rows[1:]:
+        assert mark.start(row)
+    mark.finish()
+
+    assert {_status(row.pk) for row in rows} == {"sent"}
+    assert _marks_prepared() == 1
