@@ -879,7 +879,7 @@ def _letters_confirmed(request: LetterRequest) -> list[_Confirmed]:
     or fast-growing table, combined the request's index with a scan of every awaiting letter
     of every campaign in the (campaign, mep, status) index — more with each letter written.
     Same rows, same snapshot: only where the filter runs has moved. Hand-written, as the
-    request's lock (`_CONFIRMATION_SQL`): compiling the ORM's query cost 0.4 ms a
+    request's lock (`_confirmation_sql`): compiling the ORM's query cost 0.4 ms a
     confirmation."""
     with connection.cursor() as cursor:
         cursor.execute(_confirmation_sql().letters, [request.pk])
@@ -915,7 +915,7 @@ def _confirmation_sql() -> _ConfirmationSql:
     elif connection.features.has_select_for_update:  # pragma: no cover  (not PostgreSQL)
         lock = " FOR UPDATE"
     columns = ", ".join(
-        columns_sql(model, alias) for model, alias in zip(_CONFIRMATION_MODELS, "rcos", strict=True)
+        columns_sql(model, table) for model, table in zip(_CONFIRMATION_MODELS, "rcos", strict=True)
     )
     letter, mep = quote(Letter._meta.db_table), quote(Mep._meta.db_table)
     return _ConfirmationSql(
