@@ -24,6 +24,7 @@ from campaign.importer.services import (
     resolution_import,
     resolution_parse,
     resolution_text_decode,
+    source_url_clean,
 )
 from campaign.models import (
     ApiToken,
@@ -235,6 +236,12 @@ class ImportForm(forms.Form):
         field = self.fields["organisation"]
         if isinstance(field, forms.ModelChoiceField):
             field.queryset = organisations_for(user=user, roles=WRITE_ROLES)
+
+    def clean_source_url(self) -> str:
+        try:
+            return source_url_clean(self.cleaned_data.get("source_url") or "")
+        except ImportInputError as exc:
+            raise forms.ValidationError(exc.message) from exc
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

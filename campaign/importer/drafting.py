@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 
 from campaign.importer.parser import (
-    COUNTRY_BY_DEMONYM,
+    COUNTRIES,
     ParsedCall,
     ParsedResolution,
+    find_country,
     mentions_country,
 )
 
@@ -128,11 +129,12 @@ _PERSON_TITLES_RE = re.compile(
     r"|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
     r"|Commissioner|Mr|Mrs|Ms|Dr) [A-Z]"
 )
-_COUNTRIES = frozenset(COUNTRY_BY_DEMONYM.values())
 # Country names that are written with "the".
 _COUNTRIES_WITH_ARTICLE = frozenset(
     {"United States", "United Kingdom", "Netherlands", "Philippines", "United Arab Emirates",
-     "Democratic Republic of the Congo", "Czech Republic"}
+     "Democratic Republic of the Congo", "Republic of the Congo", "Czech Republic",
+     "Central African Republic", "Dominican Republic", "Gambia", "Bahamas", "Maldives",
+     "Comoros", "Seychelles", "Marshall Islands", "Solomon Islands"}
 )  # fmt: skip
 
 
@@ -140,9 +142,9 @@ def _with_article(name: str) -> str:
     """'Government of Kazakhstan' -> 'the Government of Kazakhstan'; people and states keep none."""
     if _PERSON_TITLES_RE.match(name) and not re.match(r"^President of ", name):
         return name
-    if name in _COUNTRIES and name not in _COUNTRIES_WITH_ARTICLE:
+    if name in COUNTRIES and name not in _COUNTRIES_WITH_ARTICLE:
         return name
-    if name[:1].islower() and name.split(" ", 1)[0] in ("all", "those", "every", "each"):
+    if name[:1].islower() and name.split(" ", 1)[0] in ("all", "those", "every", "each", "both"):
         return name
     return f"the {name}"
 
@@ -295,8 +297,9 @@ def _cut_at_and(text: str) -> str:
     return text
 
 
-def _cut_to_length(text: str, limit: int) -> str:
-    """Longest prefix within ``limit`` ending before a preposition, else at a word boundary."""
+def _cut_to_length(text: str, limit: int, *, any_word: bool = True) -> str:
+    """Longest prefix within ``limit`` ending before a preposition, else at a word boundary
+    (else, without ``any_word``, "")."""
     words = _words(text)
     best_before_preposition = ""
     best_any = words[0][:limit]
@@ -307,10 +310,10 @@ def _cut_to_length(text: str, limit: int) -> str:
         best_any = prefix
         if count >= 3 and words[count].lower() in _PREPOSITIONS:
             best_before_preposition = prefix
-    return best_before_preposition or best_any
+    return best_before_preposition or (best_any if any_word else "")
 
 
-def _shorten(text: str, limit: int, *, verb_phrase: bool) -> str:
+def _shorten(text: str, limit: int, *, verb_phrase: bool, word_cut: bool = True) -> str:
     """Keep the main clause, then cut at the purpose "to", at "and", at a preposition, at a word.
 
     The "to"/"and" cuts only make sense for a verb phrase ("revise the law … to guarantee …");
@@ -324,8 +327,9 @@ def _shorten(text: str, limit: int, *, verb_phrase: bool) -> str:
         if len(text) <= limit:
             break
         text = _strip_trailing_stopwords(cut(text))
-    if len(text) > limit:
-        text = _strip_trailing_stopwords(_cut_to_length(text, limit))
+    if len(text) > limit:  # without `word_cut`, only before a preposition, else left long
+        prefix = _cut_to_length(text, limit, any_word=word_cut)
+        text = _strip_trailing_stopwords(prefix) if prefix else text
     return text.replace(_GLUE, " ")
 
 
@@ -356,11 +360,18 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     # An action of punctuation only (": ;") shortens to nothing: a title is never empty.
     title = _shorten(full, limit, verb_phrase=verb_phrase) or _FALLBACK_TITLE[:limit]
     country = resolution.country
-    if country is not None and not mentions_country(title, country):
-        # Supporters browse campaigns from many resolutions: say where, even at some detail.
+    elsewhere = find_country(" ".join(call.addressees))  # "the Government of Sweden"
+    if (
+        country is not None
+        and elsewhere in (None, country)
+        and not mentions_country(title, country)
+    ):
+        # Supporters browse campaigns from many resolutions: say where, even at some detail,
+        # but never by cutting a phrase in half ("… before the next in Serbia").
         suffix = f" in {country}"
-        shortened = _shorten(full, limit - len(suffix), verb_phrase=verb_phrase)
-        if shortened and len(shortened) + len(suffix) <= limit:
+        room = limit - len(suffix)
+        shortened = _shorten(full, room, verb_phrase=verb_phrase, word_cut=False)
+        if shortened and len(shortened) <= room:
             title = shortened + suffix
     return _capitalise(title)
 
@@ -499,7 +510,7 @@ def _letter_subject(call: ParsedCall, limit: int | None) -> str:
     return _SUBJECT_WITHOUT_ADDRESSEE
 
 
-def _letter_body(*, call: ParsedCall) -> str:
+def _letter_body(*, call: ParsedCall, dated: bool) -> str:
     addressee = _template_safe(_addressee_prose(call))
     asked = _template_safe(_what_parliament_asked(call, quoted=False))
     if addressee:
@@ -524,8 +535,9 @@ def _letter_body(*, call: ParsedCall) -> str:
     return (
         "{{ mep.salutation }},\n\n"
         "I am writing to you as a citizen from {{ supporter.country }} about the European "
-        'Parliament\'s "{{ resolution.title }}" ({{ resolution.reference }}), adopted on '
-        "{{ resolution.date }}. In it, Parliament "
+        'Parliament\'s "{{ resolution.title }}" ({{ resolution.reference }})'
+        + (", adopted on {{ resolution.date }}" if dated else "")
+        + ". In it, Parliament "
         f"{asked}.\n\n"
         f"{vote_paragraph}\n\n"
         "Thank you for your time and for your reply.\n\n"
@@ -553,7 +565,7 @@ def draft_campaign(
         summary=_summary(resolution=resolution, call=call),
         petition_text=_petition_text(resolution=resolution, call=call),
         letter_subject=_letter_subject(call, limits.letter_subject),
-        letter_body=_letter_body(call=call),
+        letter_body=_letter_body(call=call, dated=resolution.adopted_on is not None),
     )
 
 

@@ -28,12 +28,14 @@ from typing import Literal
 
 __all__ = [
     "CALL_KINDS",
+    "COUNTRIES",
     "COUNTRY_BY_DEMONYM",
     "VOTES_CAST_BOUND",
     "CallKind",
     "ParsedCall",
     "ParsedResolution",
     "find_country",
+    "find_place",
     "mentions_country",
     "normalise_addressees",
     "parse_oeil_summary",
@@ -104,6 +106,7 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Argentine": "Argentina",
     "Argentinian": "Argentina",
     "Armenian": "Armenia",
+    "Australian": "Australia",
     "Austrian": "Austria",
     "Azerbaijani": "Azerbaijan",
     "Bahraini": "Bahrain",
@@ -111,6 +114,9 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Belarusian": "Belarus",
     "Belarussian": "Belarus",
     "Belgian": "Belgium",
+    "Beninese": "Benin",
+    "Bhutanese": "Bhutan",
+    "Bissau-Guinean": "Guinea-Bissau",
     "Bolivian": "Bolivia",
     "Bosnian": "Bosnia and Herzegovina",
     "Brazilian": "Brazil",
@@ -121,34 +127,45 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Burundian": "Burundi",
     "Cambodian": "Cambodia",
     "Cameroonian": "Cameroon",
+    "Canadian": "Canada",
     "Chadian": "Chad",
     "Chilean": "Chile",
     "Chinese": "China",
     "Colombian": "Colombia",
+    "Comorian": "Comoros",
     "Congolese": "Democratic Republic of the Congo",
+    "Costa Rican": "Costa Rica",
     "Croatian": "Croatia",
     "Cuban": "Cuba",
     "Cypriot": "Cyprus",
     "Czech": "Czechia",
     "Danish": "Denmark",
+    "Djiboutian": "Djibouti",
     "Dutch": "Netherlands",
     "Ecuadorian": "Ecuador",
     "Egyptian": "Egypt",
     "Emirati": "United Arab Emirates",
+    "Equatoguinean": "Equatorial Guinea",
+    "Equatorial Guinean": "Equatorial Guinea",
     "Eritrean": "Eritrea",
     "Estonian": "Estonia",
     "Ethiopian": "Ethiopia",
+    "Fijian": "Fiji",
     "Finnish": "Finland",
     "French": "France",
+    "Gabonese": "Gabon",
+    "Gambian": "Gambia",
     "Georgian": "Georgia",
     "German": "Germany",
     "Ghanaian": "Ghana",
     "Greek": "Greece",
     "Guatemalan": "Guatemala",
     "Guinean": "Guinea",
+    "Guyanese": "Guyana",
     "Haitian": "Haiti",
     "Honduran": "Honduras",
     "Hungarian": "Hungary",
+    "Icelandic": "Iceland",
     "Indian": "India",
     "Indonesian": "Indonesia",
     "Iranian": "Iran",
@@ -156,6 +173,9 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Irish": "Ireland",
     "Israeli": "Israel",
     "Italian": "Italy",
+    "Ivorian": "Côte d'Ivoire",
+    "Jamaican": "Jamaica",
+    "Japanese": "Japan",
     "Jordanian": "Jordan",
     "Kazakh": "Kazakhstan",
     "Kazakhstani": "Kazakhstan",
@@ -163,27 +183,41 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Kosovar": "Kosovo",
     "Kuwaiti": "Kuwait",
     "Kyrgyz": "Kyrgyzstan",
+    "Lao": "Laos",
+    "Laotian": "Laos",
     "Latvian": "Latvia",
     "Lebanese": "Lebanon",
+    "Liberian": "Liberia",
     "Libyan": "Libya",
     "Lithuanian": "Lithuania",
+    "Malagasy": "Madagascar",
+    "Malawian": "Malawi",
     "Malaysian": "Malaysia",
+    "Maldivian": "Maldives",
     "Malian": "Mali",
     "Maltese": "Malta",
     "Mauritanian": "Mauritania",
+    "Mauritian": "Mauritius",
     "Mexican": "Mexico",
     "Moldovan": "Moldova",
+    "Mongolian": "Mongolia",
     "Montenegrin": "Montenegro",
     "Moroccan": "Morocco",
     "Mozambican": "Mozambique",
+    "Namibian": "Namibia",
     "Nepalese": "Nepal",
     "Nicaraguan": "Nicaragua",
     "Nigerian": "Nigeria",
     "Nigerien": "Niger",
     "North Korean": "North Korea",
+    "North Macedonian": "North Macedonia",
+    "Norwegian": "Norway",
     "Omani": "Oman",
     "Pakistani": "Pakistan",
     "Palestinian": "Palestine",
+    "Panamanian": "Panama",
+    "Papua New Guinean": "Papua New Guinea",
+    "Paraguayan": "Paraguay",
     "Peruvian": "Peru",
     "Philippine": "Philippines",
     "Polish": "Poland",
@@ -194,41 +228,135 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Rwandan": "Rwanda",
     "Salvadoran": "El Salvador",
     "Saudi": "Saudi Arabia",
+    "Senegalese": "Senegal",
     "Serbian": "Serbia",
+    "Sierra Leonean": "Sierra Leone",
+    "Singaporean": "Singapore",
     "Slovak": "Slovakia",
     "Slovenian": "Slovenia",
     "Somali": "Somalia",
     "South African": "South Africa",
+    "South Korean": "South Korea",
     "South Sudanese": "South Sudan",
     "Spanish": "Spain",
     "Sri Lankan": "Sri Lanka",
     "Sudanese": "Sudan",
+    "Surinamese": "Suriname",
     "Swedish": "Sweden",
+    "Swiss": "Switzerland",
     "Syrian": "Syria",
+    "Taiwanese": "Taiwan",
     "Tajik": "Tajikistan",
     "Tanzanian": "Tanzania",
     "Thai": "Thailand",
+    "Timorese": "Timor-Leste",
+    "Togolese": "Togo",
     "Tunisian": "Tunisia",
     "Turkish": "Turkey",
     "Turkmen": "Turkmenistan",
     "Ugandan": "Uganda",
     "Ukrainian": "Ukraine",
+    "Uruguayan": "Uruguay",
     "Uzbek": "Uzbekistan",
     "Venezuelan": "Venezuela",
     "Vietnamese": "Vietnam",
     "Yemeni": "Yemen",
+    "Zambian": "Zambia",
     "Zimbabwean": "Zimbabwe",
 }
 
+# Every other state (and Hong Kong, Macao, Western Sahara, Taiwan, as EU texts name them),
+# so "Equatorial Guinea" is never read as "Guinea": the alternation tries longest first.
 _EXTRA_COUNTRIES = (
+    "Andorra",
+    "Antigua and Barbuda",
+    "Australia",
+    "Bahamas",
+    "Barbados",
+    "Belize",
+    "Benin",
+    "Bhutan",
+    "Botswana",
+    "Brunei",
     "Burkina Faso",
+    "Cabo Verde",
+    "Canada",
+    "Cape Verde",
+    "Central African Republic",
+    "Comoros",
+    "Costa Rica",
+    "Czech Republic",
+    "Côte d'Ivoire",
+    "Djibouti",
+    "Dominica",
+    "Dominican Republic",
+    "East Timor",
+    "Equatorial Guinea",
+    "Eswatini",
+    "Fiji",
+    "Gabon",
+    "Gambia",
+    "Grenada",
+    "Guinea-Bissau",
+    "Guyana",
     "Hong Kong",
+    "Iceland",
+    "Ivory Coast",
+    "Jamaica",
+    "Japan",
+    "Kiribati",
+    "Laos",
+    "Lesotho",
+    "Liberia",
+    "Liechtenstein",
+    "Luxembourg",
+    "Macao",
+    "Madagascar",
+    "Malawi",
+    "Maldives",
+    "Marshall Islands",
+    "Mauritius",
+    "Micronesia",
+    "Monaco",
+    "Mongolia",
     "Myanmar",
+    "Namibia",
+    "Nauru",
+    "New Zealand",
+    "North Macedonia",
+    "Norway",
+    "Palau",
+    "Panama",
+    "Papua New Guinea",
+    "Paraguay",
+    "Republic of the Congo",
+    "Saint Kitts and Nevis",
+    "Saint Lucia",
+    "Saint Vincent and the Grenadines",
+    "Samoa",
+    "San Marino",
+    "Senegal",
+    "Seychelles",
+    "Sierra Leone",
+    "Singapore",
+    "Solomon Islands",
+    "South Korea",
+    "Suriname",
+    "Switzerland",
+    "São Tomé and Príncipe",
+    "Taiwan",
+    "Timor-Leste",
+    "Togo",
+    "Tonga",
     "Trinidad and Tobago",
+    "Tuvalu",
     "Türkiye",
+    "Uruguay",
+    "Vanuatu",
     "Western Sahara",
+    "Zambia",
 )
-_COUNTRIES: frozenset[str] = frozenset(COUNTRY_BY_DEMONYM.values()) | frozenset(_EXTRA_COUNTRIES)
+COUNTRIES: frozenset[str] = frozenset(COUNTRY_BY_DEMONYM.values()) | frozenset(_EXTRA_COUNTRIES)
 
 
 def _alternation(words: frozenset[str] | set[str]) -> str:
@@ -238,7 +366,7 @@ def _alternation(words: frozenset[str] | set[str]) -> str:
 
 # Demonyms may be plural nouns ("Belarusians fleeing repression").
 _COUNTRY_OR_DEMONYM_RE = re.compile(
-    r"(?<![\w-])(" + _alternation(_COUNTRIES | set(COUNTRY_BY_DEMONYM)) + r")s?(?![\w-])"
+    r"(?<![\w-])(" + _alternation(COUNTRIES | set(COUNTRY_BY_DEMONYM)) + r")s?(?![\w-])"
 )
 
 
@@ -249,6 +377,18 @@ def find_country(text: str) -> str | None:
         return None
     found = match.group(1)
     return COUNTRY_BY_DEMONYM.get(found, found)
+
+
+def find_place(text: str) -> str | None:
+    """The country a subject or title is about: the first one named outright, else the first
+    demonym's ("Russian interference in the Republic of Moldova" is about Moldova)."""
+    demonym = None
+    for match in _COUNTRY_OR_DEMONYM_RE.finditer(text):
+        found = match.group(1)
+        if found in COUNTRIES:
+            return found
+        demonym = demonym or COUNTRY_BY_DEMONYM[found]
+    return demonym
 
 
 def mentions_country(text: str, country: str) -> bool:
@@ -273,6 +413,13 @@ _TRANSLATION = str.maketrans(
             " ",
         ),
         **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None),
+        # Control characters (a stray byte from a PDF or a terminal) are never text; line
+        # breaks (\n \r \v \f \x1c-\x1e \x85) are left to splitlines.
+        **dict.fromkeys(
+            [*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x1C)), "\x1f", "\x7f"]
+            + [chr(code) for code in range(0x80, 0xA0) if code != 0x85],
+            None,
+        ),
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
     }
@@ -321,6 +468,28 @@ _METADATA_RE = re.compile(
     + r")(?: ?[-\u2013\u2014:|] ?(?P<stage>.{0,200}))?"
 )
 _STARTS_WITH_REFERENCE_RE = re.compile(r"^\(?" + _REFERENCE_PATTERN)
+# How far down the page chrome, and the reference, title, date and stage on lines of their
+# own, are looked for: the OEIL page's header, never the summary's text.
+_HEAD_LINES = 12
+_PAGE_CHROME_RE = re.compile(
+    r"^(?:legislative observatory|european parliament|summary|procedure file|oeil"
+    r"|basic information|key events|documentation gateway|texts? adopted)$",
+    re.IGNORECASE,
+)
+_RESOLUTION_TITLE_RE = re.compile(
+    r"^(?:european parliament )?resolution (?:of|on|concerning|regarding)\b", re.IGNORECASE
+)
+_HEAD_DATE_RE = re.compile(
+    r"^(?:(?:date|adopted(?: on)?|date of (?:adoption|vote))\s*:?\s*)?(?P<date>"
+    + _DATE_PATTERN
+    + r")(?=$|[ ,;]*[-\u2013\u2014:|])",
+    re.IGNORECASE,
+)
+_STAGE_LINE_RE = re.compile(
+    r"^(?:stage(?: reached)?\s*:\s*)?(?:text adopted by parliament|awaiting|procedure completed)",
+    re.IGNORECASE,
+)
+_REFERENCE_AFTER_TITLE_RE = re.compile(r"[ ,:-]*\(?" + _REFERENCE_PATTERN + r"\)?$")
 
 # Parliament has never had 1,000 Members (751 at most), so no vote figure, nor the three
 # added up, can reach this; a larger one is a misreading or junk and is never stored (it would
@@ -329,7 +498,10 @@ VOTES_CAST_BOUND = 1_000
 # Thousands separators are still read ("1,234") so that such a figure is reported as
 # implausible rather than silently misread as "234"; the bounded repetition keeps it linear.
 _NUMBER = r"[0-9]{1,3}(?:[ ,.][0-9]{3}){1,8}(?![0-9])|[0-9]{1,12}(?![0-9])"
-_ABSTENTIONS = r"(?:,? (?:(?:with|and) )?(?P<abstentions>" + _NUMBER + r"|no|zero) abstentions?)?"
+_ABSTENTIONS = (
+    r"(?:,? \(?(?:(?:with|and) )?(?P<abstentions>" + _NUMBER + r"|no|zero)"
+    r" (?:abstentions?|abstained)\)?)?"
+)
 # "589 votes to 35", "589 votes in favour to 35", "589 votes to 35 against" (short), and
 # "584 votes in favour, 3 against", "598 votes for, 20 against" (long); abstentions optional.
 _FIGURES = (
@@ -343,6 +515,12 @@ _FIGURES = (
     + _ABSTENTIONS
 )
 _VOTES_RE = re.compile(r"(?<![0-9])" + _FIGURES, re.IGNORECASE)
+# The same without the word "votes" ("with 512 in favour, 12 against", "by 512 to 12"): read
+# only right after "adopted … by|with", where no other figures stand.
+_BARE_VOTES_RE = re.compile(
+    r"(?<![0-9])" + _FIGURES.replace(r") votes? (?:(?:in", r") (?:votes? )?(?:(?:in", 1),
+    re.IGNORECASE,
+)
 # "adopted by 589 votes …", "adopted, by 598 votes …", "adopted with 584 votes in favour …",
 # "adopted a resolution on <subject> by 598 votes …": figures after "adopted" in the same
 # sentence win over figures elsewhere, which may be about another vote. Checked by looking
@@ -396,13 +574,11 @@ def _looks_like_title(line: str) -> bool:
         return False
     # "2023/2890(RSP) - 19 Oct. 2023 - …" in a shape the metadata pattern does not know is
     # still the metadata line, never the title.
-    if _STARTS_WITH_REFERENCE_RE.match(line):
+    if _STARTS_WITH_REFERENCE_RE.match(line) or _HEAD_DATE_RE.match(line):
         return False
     if _BULLET_RE.match(line):
         return False
-    if re.match(
-        r"(?:european parliament )?resolution (?:of|on|concerning|regarding)\b", line, re.IGNORECASE
-    ):
+    if _RESOLUTION_TITLE_RE.match(line):
         return True
     # A first line that is a sentence, or that makes a call, is the summary itself.
     if _PASSIVE_RE.search(line) or _ACTIVE_VERB_RE.search(line):
@@ -423,26 +599,33 @@ def _adopted_before(text: str, figures_at: int) -> int | None:
     return None if adopted is None else window_start + sentence_start + adopted.start()
 
 
+def _figures_after_adopted(
+    blocks: list[tuple[bool, str]], pattern: re.Pattern[str]
+) -> tuple[re.Match[str] | None, int | None, re.Match[str] | None]:
+    """The first figures `pattern` finds after "adopted … by|with", with where "adopted"
+    stands; and the first figures found anywhere, the fallback."""
+    fallback: re.Match[str] | None = None
+    for _, block_text in blocks:
+        for match in pattern.finditer(block_text):
+            adopted_at = _adopted_before(block_text, match.start())
+            if adopted_at is not None:
+                return match, adopted_at, fallback
+            fallback = fallback or match
+    return None, None, fallback
+
+
 def _votes_and_subject(
     blocks: list[tuple[bool, str]], warnings: list[str]
 ) -> tuple[int | None, int | None, int | None, str | None]:
     """Read (for, against, abstentions, subject) from the vote sentence; unknown ones are None.
 
-    Figures after "adopted" are preferred; bare "598 votes for, 20 against" anywhere is the
-    fallback. Implausible figures are reported and dropped, never stored.
+    Figures after "adopted" are preferred, then the same without the word "votes" ("by 512
+    to 12"); bare "598 votes for, 20 against" anywhere is the fallback. Implausible figures
+    are reported and dropped, never stored.
     """
-    votes: re.Match[str] | None = None
-    fallback: re.Match[str] | None = None
-    adopted_at: int | None = None
-    for _, block_text in blocks:
-        for match in _VOTES_RE.finditer(block_text):
-            adopted_at = _adopted_before(block_text, match.start())
-            if adopted_at is not None:
-                votes = match
-                break
-            fallback = fallback or match
-        if votes is not None:
-            break
+    votes, adopted_at, fallback = _figures_after_adopted(blocks, _VOTES_RE)
+    if votes is None:
+        votes, adopted_at, _ = _figures_after_adopted(blocks, _BARE_VOTES_RE)
     votes = votes or fallback
     if votes is None:
         warnings.append("no vote figures found")
@@ -477,11 +660,18 @@ def _votes_and_subject(
 # Blocks and sentences
 # ---------------------------------------------------------------------------------------------
 
-# "-", "–", "—", "•", "*", "·", "▪", "◦" bullets, "(a)", "a)", "(iv)" enumerations, and
-# numbered items "1.", "1)", "(1)" (a space must follow, so "19.10.2023" is not one).
+# "-", "–", "—", "−", "•", "*", "·" and other bullet signs (squares, circles, arrows, ticks,
+# Word's second-level "o"), "(a)", "a)", "a.", "(A)", "A)", "(iv)", "iv." enumerations, and
+# numbered items "1.", "1)", "(1)", "1 -" (a space must follow, so "19.10.2023" is not one).
+_BULLET_SIGNS = (
+    "\u2013\u2014\u2212\u2022\u00b7\u2023\u2043\u2219\u25aa\u25ab\u25a0\u25a1\u25cf\u25cb"
+    "\u25e6\u25c6\u25c7\u25b6\u25b8\u25ba\u27a2\u27a4\u2794\u2192\u2713\u2714\u2610\u2611"
+    "\uf0b7\uf0a7\uf0d8"  # Symbol-font bullets pasted from Word
+)
 _BULLET_RE = re.compile(
-    r"^(?:[-*](?: |$)|[\u2013\u2014\u2022\u00b7\u25aa\u25e6\u2023\u2043] ?"
-    r"|\(?(?:[a-z]|[ivx]{1,5})\) |\(?[0-9]{1,3}\) |[0-9]{1,3}\. )"
+    r"^(?:[-*](?: |$)|[" + _BULLET_SIGNS + r"] ?|o (?=[a-z])"
+    r"|\(?(?:[a-z]|[ivx]{1,5})[).] |\(?[A-Z]\) "
+    r"|\(?[0-9]{1,3}\) |[0-9]{1,3}\. |[0-9]{1,3} [-\u2013\u2014] )"
 )
 
 
@@ -613,7 +803,7 @@ _ALIASES = {
 
 
 def _country_for(place: str) -> str | None:
-    if place in _COUNTRIES:
+    if place in COUNTRIES:
         return place
     for demonym, country in COUNTRY_BY_DEMONYM.items():
         if place.lower() == demonym.lower():
@@ -687,7 +877,7 @@ def _share_roles(parts: list[str]) -> list[str]:
         written = shared[index].strip()
         bare = _LEADING_DETERMINER_RE.sub("", written).strip()
         if role is not None and (
-            _is_demonym(bare) or (not role_has_determiner and bare in _COUNTRIES)
+            _is_demonym(bare) or (not role_has_determiner and bare in COUNTRIES)
         ):
             shared[index] = f"{written} {role}"
             continue
@@ -817,6 +1007,9 @@ _ACTOR_BEFORE_VERB_RE = re.compile(
 _AND_BEFORE_VERB_RE = re.compile(r"\b(?:and|but) (?:" + _ADVERB + r" )*$", re.IGNORECASE)
 _ACTOR_OPENS_RE = re.compile(r"^(?:[^,]{1,60}, )?" + _ACTOR + r"\b", re.IGNORECASE)
 _IS_ACTOR_RE = re.compile(r"^" + _ACTOR + r"$", re.IGNORECASE)
+# A list's intro that names Parliament and no demand: "Parliament:", "The resolution also:",
+# "In its resolution, the House:", "Members further:".
+_ACTOR_INTRO_RE = re.compile(r"(?:^|[ ,])" + _ACTOR + r"(?: " + _ADVERB + r")*:$", re.IGNORECASE)
 
 _ADDRESSED_VERBS = (
     r"(?:called|calls|call|calling) (?:on|upon)|urged|urges|urge|asked|asks|ask|invited|invites"
@@ -938,6 +1131,17 @@ def _addressed_call(
         addressees=addressees,
         explicit=True,
         action=action,
+        source=source,
+    )
+
+
+def _sourced(call: _RawCall, source: str) -> _RawCall:
+    """`call` quoting `source` (the bullet as written, not the sentence it was read as)."""
+    return _RawCall(
+        addressee_as_written=call.addressee_as_written,
+        addressees=call.addressees,
+        explicit=call.explicit,
+        action=call.action,
         source=source,
     )
 
@@ -1151,6 +1355,14 @@ def _parse(text: str) -> ParsedResolution:
     if not non_empty:
         warnings.append("the text is empty")
 
+    # A copy of the whole OEIL page starts with its chrome ("Legislative Observatory",
+    # "Summary"), and may put reference, title, stage and date on lines of their own.
+    head = non_empty[:_HEAD_LINES]
+    for index in head:
+        if _PAGE_CHROME_RE.match(lines[index]):
+            lines[index] = ""
+    non_empty = [index for index in non_empty if lines[index]]
+
     # Title: a markdown heading, or a plain first line that is not itself the summary.
     title = ""
     if non_empty:
@@ -1161,6 +1373,15 @@ def _parse(text: str) -> ParsedResolution:
         elif _looks_like_title(first):
             title = first
             lines[non_empty[0]] = ""
+        else:  # "2023/2744(RSP)" on its own line, the title on the next ones
+            for index in non_empty[:_HEAD_LINES]:
+                if _RESOLUTION_TITLE_RE.match(lines[index]) and _looks_like_title(lines[index]):
+                    title = lines[index]
+                    lines[index] = ""
+                    break
+
+    # "Resolution on … (2022/2696(RSP))": the reference is shown beside the title anyway.
+    title = _REFERENCE_AFTER_TITLE_RE.sub("", title).strip() or title
 
     # Metadata line: "2022/2505(RSP) - 20/01/2022 - Text adopted by Parliament, single reading".
     reference: str | None = None
@@ -1178,6 +1399,22 @@ def _parse(text: str) -> ParsedResolution:
         if metadata.start() <= 3:
             lines[index] = ""
         break
+    if reference is None or adopted_on is None or stage is None:
+        # The page's own layout: each on a line of its own near the top ("05/10/2023",
+        # "Date: 05/10/2023", "13/07/2023 - 2023/2631(RSP) - …", "Text adopted by …").
+        for index in non_empty[:_HEAD_LINES]:
+            line = lines[index]
+            for _ in range(2):  # the date before or after the reference
+                if adopted_on is None and (dated := _HEAD_DATE_RE.match(line)):
+                    adopted_on = _parse_date(dated.group("date"))
+                    line = line[dated.end() :].strip(" -\u2013\u2014:|")
+                if reference is None and (leading := _STARTS_WITH_REFERENCE_RE.match(line)):
+                    reference = _clean_reference(leading.group(0).lstrip("("))
+                    line = line[leading.end() :].strip(" )-\u2013\u2014:|")
+            if stage is None and _STAGE_LINE_RE.match(line):
+                stage = line.strip(" .-")
+                line = ""
+            lines[index] = line
     if reference is None:
         in_text = _REFERENCE_RE.search(title) or _REFERENCE_RE.search("\n".join(lines))
         if in_text is not None:
@@ -1203,21 +1440,36 @@ def _parse(text: str) -> ParsedResolution:
             warnings.append("no title line found; title derived from the vote sentence")
         else:
             warnings.append("no title found")
-    country = find_country(subject or "") or find_country(title)
+    country = find_place(subject or "") or find_place(title)
 
     context: list[str] = []
     raw_calls: list[_RawCall] = []
     previous: list[str] = []
+    # Parliament made the list's intro ("Parliament:", "The resolution also:"), so each of its
+    # bullets is a sentence of Parliament's ("- called on the authorities to …").
+    actor_list = False
     index = 0
     while index < len(blocks):
         is_bullet, block_text = blocks[index]
         index += 1
         if is_bullet:
-            # A bullet outside a "… called on to:" list is background, not a call.
-            context.append(block_text)
+            # A bullet outside a "… called on to:" list is a call only when it says so itself
+            # ("- Parliament called on …", "- the Commission is urged to …"); else background.
+            found = _calls_in_sentence(block_text, previous, country, warnings)
+            if not found and actor_list:
+                found = _calls_in_sentence(f"Parliament {block_text}", previous, country, warnings)
+            found = [call for call in found if call.action]
+            if found:
+                raw_calls.extend(
+                    call if call.source == block_text else _sourced(call, block_text)
+                    for call in found
+                )
+            else:
+                context.append(block_text)
             previous.append(block_text)
             del previous[:-5]
             continue
+        actor_list = False
         kept: list[str] = []
         sentences = _split_sentences(block_text)
         for position, sentence in enumerate(sentences):
@@ -1248,6 +1500,7 @@ def _parse(text: str) -> ParsedResolution:
                         del previous[:-5]
                         index += 1
                 else:
+                    actor_list = _ACTOR_INTRO_RE.search(sentence) is not None
                     kept.append(sentence)
             elif found:
                 for call in found:

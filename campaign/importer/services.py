@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -86,7 +87,11 @@ def resolution_text_decode(*, data: bytes) -> str:
             f"The file is larger than {MAX_IMPORT_BYTES:,} bytes, far more than a resolution "
             "summary; is it the right file?"
         )
-    if b"\x00" in data[:8192]:
+    if _looks_utf16(data[2:4096] if data.startswith((b"\xff\xfe", b"\xfe\xff")) else data[:4096]):
+        raise ImportInputError(
+            "The file is UTF-16 (Windows 'Unicode'), not UTF-8; save it as UTF-8 and try again."
+        )
+    if b"\x00" in data:
         raise ImportInputError("The file is binary, not text (it contains NUL bytes).")
     try:
         text = data.decode("utf-8-sig")
@@ -105,12 +110,42 @@ def resolution_text_decode(*, data: bytes) -> str:
     return text
 
 
+def _looks_utf16(head: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL beside nearly every byte."""
+    if len(head) < 16:
+        return False
+    return any(nuls.count(0) >= 0.9 * len(nuls) for nuls in (head[0::2], head[1::2]))
+
+
+def source_url_clean(url: str) -> str:
+    """The summary's address as given, or one clear error: an http(s) URL that fits."""
+    url = url.strip()
+    if not url:
+        return ""
+    limit = _max_length(Resolution, "source_url")
+    if len(url) > limit:
+        raise ImportInputError(
+            f"The source URL is longer than {limit} characters.",
+            fields={"source_url": [f"At most {limit} characters."]},
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        raise ImportInputError(
+            f"The source URL {url[:80]!r} is not an http(s) address.",
+            fields={"source_url": ["Enter an http:// or https:// address."]},
+        ) from None
+    return url
+
+
 def resolution_parse(*, text: str) -> ParsedResolution:
     """Parse and check that the result can become campaigns (a reference and some calls).
 
     A refusal says why and quotes what the parser could not read, on one line."""
     if not text.translate(_INVISIBLE).strip():
         raise ImportInputError("The text is empty.")
+    if "\x00" in text:  # PostgreSQL's text cannot hold it, and no summary has one
+        raise ImportInputError("The text is binary, not text (it contains NUL characters).")
     parsed = parse_oeil_summary(text)
     if not parsed.procedure_reference:
         raise ImportInputError(
@@ -347,6 +382,7 @@ def resolution_import(
     """Import one OEIL summary for `organisation`. Runs in its own transaction; with
     `dry_run` everything is computed exactly as for real and then rolled back. `positions`
     limits which calls become campaigns (the admin's ticked calls); None means all."""
+    source_url = source_url_clean(source_url)
     parsed = resolution_parse(text=text)
     reference = parsed.procedure_reference or ""  # resolution_parse refused a missing one
     report = ImportReport(

@@ -507,3 +507,42 @@ def test_pasted_template_syntax_renders_as_text_not_as_variables() -> None:
 
     assert "LEAKED" not in body
     assert "secret" in body
+
+
+def test_the_country_is_added_to_a_title_only_where_it_fits_whole() -> None:
+    resolution = parse_oeil_summary(
+        "# Resolution on the situation in Serbia\n\n"
+        "2024/2500(RSP) - 08/02/2024 - Text adopted by Parliament, single reading\n\n"
+        "The European Parliament adopted by 400 votes to 100 a resolution on the situation in "
+        "Serbia.\n\n"
+        "The Serbian authorities are called on to implement all outstanding ODIHR "
+        "recommendations before the next elections.\n\n"
+        "The Swedish Government is encouraged to continue its efforts to secure his release.\n"
+    )
+    limit = len("Implement all outstanding ODIHR recommendations before the next elections") + 5
+
+    titles = [
+        draft_campaign(resolution=resolution, call=call, limits=DraftLimits(title=limit)).title
+        for call in resolution.calls
+    ]
+
+    # Too long with " in Serbia", and no clause or preposition to cut at: left whole.
+    assert titles == [
+        "Implement all outstanding ODIHR recommendations before the next elections",
+        # Addressed to another country's government: no "in Serbia".
+        "Continue its efforts to secure his release",
+    ]
+
+
+def test_both_parties_take_no_article() -> None:
+    resolution = parse_oeil_summary(
+        "# Resolution on the humanitarian situation in Sudan\n\n"
+        "2023/2744(RSP) - 05/10/2023 - Text adopted by Parliament, single reading\n\n"
+        "The European Parliament adopted by 542 votes to 8 a resolution on Sudan.\n\n"
+        "Parliament called on both parties to the conflict to agree a ceasefire.\n"
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert "the both" not in draft.summary + draft.letter_body + draft.petition_text
+    assert "both parties to the conflict" in draft.letter_body

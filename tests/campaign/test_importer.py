@@ -15,6 +15,7 @@ from campaign.importer.parser import VOTES_CAST_BOUND
 from campaign.importer.services import (
     ImportInputError,
     resolution_import,
+    resolution_parse,
     resolution_text_decode,
 )
 from campaign.models import Call, Campaign, CampaignStatus, LetterTemplate, Petition, Resolution
@@ -572,3 +573,69 @@ def test_slugs_stay_unique_after_many_imports_of_the_same_name_long_or_short():
             CampaignFactory(slug=slug)
             taken.append(slug)
         assert taken[0] == base and taken[1].endswith("-2") and taken[11].endswith("-12")
+
+
+# --- Inputs from elsewhere ------------------------------------------------------------------
+
+
+def test_a_nul_byte_anywhere_is_refused_as_binary_not_stored():
+    data = KAZAKHSTAN.encode() + b"\n\nA last paragraph with a \x00 in it.\n"
+    assert len(data) > 8192 or data.index(b"\x00") > 4000
+
+    with pytest.raises(ImportInputError, match="binary"):
+        resolution_text_decode(data=data)
+    with pytest.raises(ImportInputError, match="NUL"):
+        resolution_parse(text=data.decode())
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_as_such(encoding):
+    with pytest.raises(ImportInputError, match="UTF-16"):
+        resolution_text_decode(data=KAZAKHSTAN.encode(encoding))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [("javascript:alert(1)", "not an http"), ("https://example.org/" + "a" * 600, "longer than")],
+)
+def test_a_bad_source_url_is_refused_naming_the_field_and_nothing_is_stored(
+    organisation, url, problem
+):
+    with pytest.raises(ImportInputError, match=problem) as refused:
+        resolution_import(organisation=organisation, text=KAZAKHSTAN, source_url=url)
+
+    assert list(refused.value.fields) == ["source_url"]
+    assert Resolution.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_command_refuses_a_bad_source_url_in_one_line(organisation, tmp_path):
+    source = tmp_path / "summary.txt"
+    source.write_text(KAZAKHSTAN)
+
+    with pytest.raises(CommandError, match="not an http"):
+        call_command("import_resolution", str(source), source_url="ftp://example.org/x")
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_is_wrong_with_the_path_and_the_organisation(tmp_path):
+    with pytest.raises(CommandError, match="No organisation exists yet"):
+        call_command("import_resolution", str(tmp_path))
+    OrganisationFactory(slug="first")
+    OrganisationFactory(slug="second")
+    with pytest.raises(CommandError, match=r"--organisation SLUG \(first, second\)"):
+        call_command("import_resolution", str(tmp_path))
+    with pytest.raises(CommandError, match="is a directory"):
+        call_command("import_resolution", str(tmp_path), organisation="first")
+
+
+@pytest.mark.django_db
+def test_a_resolution_without_a_date_gets_letters_that_do_not_mention_one(organisation):
+    undated = "\n".join(line.replace(" - 20/01/2022", "") for line in KAZAKHSTAN.splitlines())
+
+    resolution_import(organisation=organisation, text=undated)
+
+    bodies = list(LetterTemplate.objects.values_list("body", flat=True))
+    assert bodies and not any("adopted on" in body for body in bodies)
+    assert all("({{ resolution.reference }}). In it, Parliament" in body for body in bodies)

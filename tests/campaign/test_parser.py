@@ -827,3 +827,171 @@ def test_two_megabyte_inputs_finish(shape: str, capsys: pytest.CaptureFixture[st
     assert not any("internal parser error" in warning for warning in parsed.warnings)
     with capsys.disabled():
         print(f"\n  parse 2 MB ({shape}): {elapsed:.2f}s, {len(parsed.calls)} calls")
+
+
+# --- Layouts other resolutions come in ------------------------------------------------------
+
+HEAD = (
+    "# Resolution on the situation in Togo\n\n"
+    "2024/2601(RSP) - 13/07/2024 - Text adopted by Parliament, single reading\n\n"
+    "The European Parliament adopted by 455 votes to 101, with 36 abstentions, a resolution "
+    "on the situation in Togo.\n\n"
+)
+
+
+def test_a_list_parliament_introduces_makes_each_demanding_bullet_a_call() -> None:
+    parsed = parse_oeil_summary(
+        HEAD + "The resolution also:\n\n"
+        "- calls on the Commission to suspend budget support;\n"
+        "- urges the Council to impose personal sanctions;\n"
+        "- recalls the 2020 elections.\n\n"
+        "Parliament:\n"
+        "1. called on the Togolese authorities to release all political prisoners;\n"
+        "2. called for the immediate release of Mr Agbéyomé Kodjo.\n"
+    )
+
+    assert [(call.addressees, call.action) for call in parsed.calls] == [
+        (("Commission",), "suspend budget support"),
+        (("Council",), "impose personal sanctions"),
+        (("Authorities of Togo",), "release all political prisoners"),
+        ((), "the immediate release of Mr Agbéyomé Kodjo"),
+    ]
+    assert parsed.calls[0].source_sentence == "calls on the Commission to suspend budget support;"
+    assert "recalls the 2020 elections." in parsed.context
+
+
+def test_a_bullet_that_makes_its_own_call_is_a_call_and_other_bullets_stay_background() -> None:
+    parsed = parse_oeil_summary(
+        HEAD + "Background:\n\n"
+        "- Parliament called on the Council to adopt targeted sanctions.\n"
+        "- The Government of Togo is urged to lift the ban on demonstrations.\n"
+        "- Protests began in June 2024.\n"
+    )
+
+    assert [(call.addressees, call.action) for call in parsed.calls] == [
+        (("Council",), "adopt targeted sanctions"),
+        (("Government of Togo",), "lift the ban on demonstrations"),
+    ]
+    assert "Protests began in June 2024." in parsed.context
+
+
+@pytest.mark.parametrize(
+    "bullets",
+    [("a. ", "b. "), ("(A) ", "(B) "), ("A) ", "B) "), ("\u25a0 ", "\u25a0 "),
+     ("\u25ba ", "\u25ba "), ("o ", "o "), ("1 - ", "2 - "), ("\u2212 ", "\u2212 "),
+     ("\uf0b7 ", "\uf0b7 "), ("iv. ", "v. ")],
+    ids=["a.", "(A)", "A)", "square", "arrow", "o", "1 -", "minus", "symbol font", "iv."],
+)  # fmt: skip
+@pytest.mark.parametrize("spacing", ["\n", "\n\n"], ids=["tight", "spaced"])
+def test_every_common_bullet_style_is_a_list_item(bullets: tuple[str, str], spacing: str) -> None:
+    first, second = bullets
+    parsed = parse_oeil_summary(
+        HEAD + "The Government of Togo is called on to:\n\n"
+        f"{first}release all detained journalists;{spacing}"
+        f"{second}lift the ban on political parties.\n"
+    )
+
+    assert [call.action for call in parsed.calls] == [
+        "release all detained journalists",
+        "lift the ban on political parties",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("subject", "country"),
+    [
+        ("the human rights situation in Equatorial Guinea", "Equatorial Guinea"),
+        ("Russian interference in the Republic of Moldova", "Moldova"),
+        ("the situation in Papua New Guinea", "Papua New Guinea"),
+        ("the case of Jimmy Lai in Hong Kong", "Hong Kong"),
+        ("the situation in Togo", "Togo"),
+        ("the situation in Sierra Leone", "Sierra Leone"),
+        ("the persecution of Russian dissidents", "Russia"),
+    ],
+)
+def test_the_country_is_the_one_the_subject_is_about(subject: str, country: str) -> None:
+    parsed = parse_oeil_summary(
+        f"# Resolution on {subject}\n\n2024/2601(RSP) - 13/07/2024 - Text adopted by Parliament\n\n"
+        f"The European Parliament adopted by 455 votes to 101 a resolution on {subject}.\n\n"
+        "Parliament called on the authorities to release all political prisoners.\n"
+    )
+
+    assert parsed.country == country
+    assert parsed.calls[0].addressees == (f"Authorities of {country}",)
+
+
+def test_a_demonym_of_any_state_names_its_government() -> None:
+    assert normalise_addressees("the Togolese government") == ("Government of Togo",)
+    assert normalise_addressees("the Mongolian authorities") == ("Authorities of Mongolia",)
+    assert find_country("Equatorial Guinea's president") == "Equatorial Guinea"
+
+
+def test_a_copy_of_the_whole_oeil_page_is_read_past_its_chrome() -> None:
+    parsed = parse_oeil_summary(
+        "Legislative Observatory\nEuropean Parliament\n\nSummary\n\n"
+        "2023/2744(RSP)\nResolution on the humanitarian situation in Sudan\n"
+        "Text adopted by Parliament, single reading\n05/10/2023\n\n"
+        "The European Parliament adopted by 542 votes to 8, with 37 abstentions, a resolution "
+        "on the humanitarian situation in Sudan.\n\n"
+        "Parliament called on both parties to the conflict to agree a ceasefire.\n"
+    )
+
+    assert parsed.title == "Resolution on the humanitarian situation in Sudan"
+    assert parsed.procedure_reference == "2023/2744(RSP)"
+    assert parsed.adopted_on == date(2023, 10, 5)
+    assert parsed.stage == "Text adopted by Parliament, single reading"
+    assert parsed.warnings == ()
+    assert "Legislative Observatory" not in " ".join(parsed.context)
+
+
+def test_a_metadata_line_with_the_date_first_is_metadata_not_the_title() -> None:
+    parsed = parse_oeil_summary(
+        "13/07/2023 - 2023/2631(RSP) - Text adopted by Parliament, single reading\n\n"
+        "Resolution on the situation in Togo (2023/2631(RSP))\n\n"
+        "The European Parliament adopted by 455 votes to 101 a resolution on Togo.\n\n"
+        "Parliament called on the authorities to release all political prisoners.\n"
+    )
+
+    assert parsed.title == "Resolution on the situation in Togo"  # the reference is shown apart
+    assert (parsed.procedure_reference, parsed.adopted_on) == ("2023/2631(RSP)", date(2023, 7, 13))
+    assert parsed.stage == "Text adopted by Parliament, single reading"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "figures"),
+    [
+        ("adopted with 512 in favour, 12 against and 27 abstentions", (512, 12, 27)),
+        ("adopted by 512 to 12 (27 abstentions)", (512, 12, 27)),
+        ("adopted by 512 votes to 12, 27 abstained", (512, 12, 27)),
+        ("adopted by 512 to 12", (512, 12, None)),
+    ],
+)
+def test_vote_figures_are_read_without_the_word_votes_after_adopted(
+    sentence: str, figures: tuple[int, int, int | None]
+) -> None:
+    parsed = parse_oeil_summary(
+        f"# Resolution on Togo\n\n2024/2601(RSP) - 13/07/2024 - Text adopted by Parliament\n\n"
+        f"Between 2 to 5 people were held. The European Parliament {sentence}, a resolution "
+        "on Togo.\n\nParliament called on the authorities to release all political prisoners.\n"
+    )
+
+    assert (parsed.votes_for, parsed.votes_against, parsed.abstentions) == figures
+
+
+def test_bare_figures_elsewhere_are_not_votes() -> None:
+    parsed = parse_oeil_summary(
+        "# Resolution on Togo\n\n2024/2601(RSP) - 13/07/2024 - Text adopted by Parliament\n\n"
+        "Between 2 to 5 people were held in 2024.\n\n"
+        "Parliament called on the authorities to release all political prisoners.\n"
+    )
+
+    assert parsed.votes_for is None and "no vote figures found" in parsed.warnings
+
+
+def test_control_characters_are_dropped_from_what_is_read() -> None:
+    parsed = parse_oeil_summary(
+        HEAD + "Parliament called on the authorities to release\x01 all\x7f political\x9b "
+        "prisoners.\n"
+    )
+
+    assert parsed.calls[0].action == "release all political prisoners"

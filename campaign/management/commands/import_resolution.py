@@ -41,6 +41,8 @@ class Command(BaseCommand):
         if name == "-":
             return sys.stdin.buffer.read(MAX_IMPORT_BYTES + 1)
         path = Path(name)
+        if path.is_dir():
+            raise CommandError(f"{name}: is a directory, not a file.")
         if not path.is_file():
             raise CommandError(f"{name}: no such file.")
         try:
@@ -55,10 +57,15 @@ class Command(BaseCommand):
                 return Organisation.objects.get(slug=slug)
             except Organisation.DoesNotExist:
                 raise CommandError(f"No organisation with slug {slug!r}.") from None
-        organisations = list(Organisation.objects.all()[:2])
-        if len(organisations) != 1:
-            raise CommandError("Say which organisation with --organisation SLUG.")
-        return organisations[0]
+        slugs = list(Organisation.objects.order_by("slug").values_list("slug", flat=True)[:6])
+        if not slugs:
+            raise CommandError(
+                "No organisation exists yet: create one in the admin first (or run seed_demo)."
+            )
+        if len(slugs) > 1:
+            listed = ", ".join(slugs[:5]) + (", …" if len(slugs) > 5 else "")
+            raise CommandError(f"Say which organisation with --organisation SLUG ({listed}).")
+        return Organisation.objects.get(slug=slugs[0])
 
     def handle(self, *args: Any, **options: Any) -> None:
         organisation = self._organisation(options["organisation"])
