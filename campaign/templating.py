@@ -14,11 +14,17 @@ How it is enforced:
 3. A walk of the compiled nodelist allowing only text, variables naming an allowed merge
    field, and `if` nodes whose conditions use allowed fields, string literals and
    and/or/not/in/==/!=.
+
+Django parses, checks and renders nested blocks and conditions recursively, so the token scan
+also caps how deep if-blocks nest and how long a condition is: within those caps a template
+needs a bounded number of stack frames, and any RecursionError that still happens (a caller
+already deep in its own stack) is reported as TemplateInvalidError, never a server error.
 """
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -39,6 +45,19 @@ _ALLOWED_TAGS = {"if", "elif", "else", "endif"}
 _ALLOWED_OPERATORS = {"==", "!=", "and", "or", "not", "in", "not in"}
 SUBJECT_MAX_LENGTH = 300
 BODY_MAX_LENGTH = 20_000
+# Real letters nest a vote ladder inside a group or country test: two or three levels, and
+# conditions of a dozen words. Each level and each word costs Django a few stack frames when
+# parsing and rendering; these caps keep the worst accepted template far below Python's
+# recursion limit (800 nested ifs or 4800 `not`s overflowed it).
+MAX_IF_NESTING = 10
+MAX_CONDITION_WORDS = 100
+# Every boundary str.splitlines() knows: the subject is a mail header, and any of these would
+# break it or be flattened into something the organiser did not write.
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+# Controls, surrogates, private use and unassigned code points: the rule by which
+# advocacy.letters.clean_letter_text refuses a supporter's letter. Kept here because campaign
+# may not import advocacy; letters.py could use `bad_character` instead of its own copy.
+_BAD_CATEGORIES = frozenset({"Cc", "Cs", "Co", "Cn"})
 
 
 class TemplateInvalidError(DomainError):
@@ -76,7 +95,40 @@ def _fail(field: str, problem: str) -> TemplateInvalidError:
     return TemplateInvalidError(f"The {field} template: {problem}", fields={field: [problem]})
 
 
+def _too_deep(field: str) -> TemplateInvalidError:
+    return _fail(
+        field,
+        "the template is nested too deeply to be used; "
+        "simplify its {% if %} blocks and conditions.",
+    )
+
+
+def bad_character(text: str) -> str | None:
+    """The first character of `text` a letter may not contain, or None if it is plain text.
+
+    Line feeds and tabs are plain text; turn CRLF and lone CR into LF before asking, as
+    clean_letter_text does. A template holding any other control character renders drafts
+    that the supporter, sending them unchanged, would be refused for.
+    """
+    for ch in text:
+        if ch not in "\n\t" and unicodedata.category(ch) in _BAD_CATEGORIES:
+            return ch
+    return None
+
+
+def _check_plain_text(text: str, field: str) -> None:
+    ch = bad_character(text)
+    if ch is not None:
+        line = text.count("\n", 0, text.index(ch)) + 1
+        raise _fail(
+            field,
+            f"only plain text is allowed, not control or binary characters "
+            f"(U+{ord(ch):04X} on line {line}).",
+        )
+
+
 def _scan_tokens(source: str, field: str) -> None:
+    depth = 0
     for token in Lexer(source).tokenize():
         line = f"line {token.lineno}" if token.lineno else "the text"
         if token.token_type == TokenType.BLOCK:
@@ -89,6 +141,21 @@ def _scan_tokens(source: str, field: str) -> None:
                 )
             if "|" in token.contents:
                 raise _fail(field, f"filters (\u201c|\u201d) are not allowed ({line}).")
+            if name == "if":
+                depth += 1
+                if depth > MAX_IF_NESTING:
+                    raise _fail(
+                        field,
+                        f"{{% if %}} blocks are nested more than {MAX_IF_NESTING} deep ({line}).",
+                    )
+            elif name == "endif":
+                depth = max(depth - 1, 0)  # a stray endif is the compiler's syntax error
+            # The same split the if tag itself uses, so a quoted literal is one word.
+            if name in {"if", "elif"} and len(token.split_contents()) - 1 > MAX_CONDITION_WORDS:
+                raise _fail(
+                    field,
+                    f"the condition on {line} is longer than {MAX_CONDITION_WORDS} words.",
+                )
         elif token.token_type == TokenType.VAR:
             if "|" in token.contents:
                 raise _fail(
@@ -150,20 +217,33 @@ def _walk(nodelist: NodeList, field: str) -> Iterator[Node]:
 def _compile(source: str, field: str) -> Any:
     if "\x00" in source:
         raise _fail(field, "binary content is not allowed.")
-    _scan_tokens(source, field)
     try:
+        _scan_tokens(source, field)
         template = _ENGINE.from_string(source)
+        for node in _walk(template.nodelist, field):
+            if isinstance(node, TextNode | IfNode):
+                continue
+            expression = getattr(node, "filter_expression", None)
+            if type(node).__name__ == "VariableNode" and isinstance(expression, FilterExpression):
+                _check_expression(expression, field)
+                continue
+            raise _fail(field, f"{type(node).__name__} is not allowed.")
     except TemplateSyntaxError as exc:
         raise _fail(field, f"syntax error: {exc}") from exc
-    for node in _walk(template.nodelist, field):
-        if isinstance(node, TextNode | IfNode):
-            continue
-        expression = getattr(node, "filter_expression", None)
-        if type(node).__name__ == "VariableNode" and isinstance(expression, FilterExpression):
-            _check_expression(expression, field)
-            continue
-        raise _fail(field, f"{type(node).__name__} is not allowed.")
+    except RecursionError:
+        # Within the caps of _scan_tokens a template needs a couple of hundred frames; a
+        # caller already deep in its own stack can still run out, and that is still the
+        # organiser's error to see, not a 500. `from None`: the traceback says nothing more.
+        raise _too_deep(field) from None
     return template
+
+
+def _render(source: str, field: str, context: Context) -> str:
+    template = _compile(source, field)
+    try:
+        return str(template.render(context))
+    except RecursionError:  # as in _compile: a deep caller, never a 500
+        raise _too_deep(field) from None
 
 
 def template_validate(*, subject: str, body: str) -> None:
@@ -171,14 +251,17 @@ def template_validate(*, subject: str, body: str) -> None:
     use only the allowed merge fields and if-blocks."""
     if not subject.strip():
         raise _fail("subject", "the subject may not be empty.")
-    # Every character the outbox refuses in a header, not only CR/LF: a subject holding
-    # U+2028 or U+0085 was accepted here (drill 9) and only flattened at render time.
-    if any(ch in subject for ch in "\r\n\x00\u2028\u2029\x85"):
+    # Every line boundary, not only CR/LF: a subject holding U+2028 or U+0085 was accepted
+    # here (drill 9) and only flattened at render time.
+    if any(ch in _LINE_BREAKS for ch in subject):
         raise _fail("subject", "the subject must be a single line.")
+    _check_plain_text(subject, "subject")
     if len(subject) > SUBJECT_MAX_LENGTH:
         raise _fail("subject", f"the subject is longer than {SUBJECT_MAX_LENGTH} characters.")
     if not body.strip():
         raise _fail("body", "the body may not be empty.")
+    # Line endings as clean_letter_text normalises them: an admin textarea sends CRLF.
+    _check_plain_text(body.replace("\r\n", "\n").replace("\r", "\n"), "body")
     if len(body) > BODY_MAX_LENGTH:
         raise _fail("body", f"the body is longer than {BODY_MAX_LENGTH} characters.")
     _compile(subject, "subject")
@@ -205,8 +288,8 @@ def template_render(
         for group, fields in values.items()
         if group in {"mep", "supporter", "campaign", "resolution"}
     }
-    rendered_subject = _compile(subject, "subject").render(Context(plain, autoescape=False))
-    rendered_body = _compile(body, "body").render(Context(plain, autoescape=False))
+    rendered_subject = _render(subject, "subject", Context(plain, autoescape=False))
+    rendered_body = _render(body, "body", Context(plain, autoescape=False))
     # A merge value can never add a line break to a header (values are checked single-line
     # where they come in), but the subject is a header: make sure.
     rendered_subject = " ".join(rendered_subject.split())

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from datetime import date
 
 import pytest
+from rest_framework.test import APIClient
 
-from campaign.models import Gender, LetterTemplate, Mep
+from campaign.api_tokens import api_token_create
+from campaign.models import Gender, LetterTemplate, Mep, OrganisationRole
 from campaign.templating import (
     ALLOWED_MERGE_FIELDS,
+    BODY_MAX_LENGTH,
+    MAX_CONDITION_WORDS,
+    MAX_IF_NESTING,
     SupporterValues,
     TemplateInvalidError,
+    bad_character,
     merge_values,
     salutation,
     template_choose,
     template_render,
     template_validate,
 )
+from tests.factories import LetterTemplateFactory
 
 LADDER = (
     '{% if mep.vote == "for" %}Thank you for voting for it.'
@@ -129,6 +138,130 @@ def test_a_bad_subject_is_reported_on_the_subject_field():
     with pytest.raises(TemplateInvalidError) as caught:
         template_validate(subject="two\nlines", body="ok")
     assert "single line" in caught.value.message
+
+
+# Each of these overflowed Python's stack (a 500) while fitting in BODY_MAX_LENGTH.
+NESTED_IFS = "{%if mep.vote%}" * 800 + "x" + "{%endif%}" * 800
+LONG_OR = "{%if " + " or ".join(["mep.vote"] * 1601) + "%}x{%endif%}"
+LONG_NOT = "{%if " + "not " * 4800 + "mep.vote%}x{%endif%}"
+
+
+def _deepest_allowed(text: str) -> str:
+    condition = "not not " * ((MAX_CONDITION_WORDS - 1) // 2) + "mep.vote"
+    return f"{{% if {condition} %}}" * MAX_IF_NESTING + text + "{% endif %}" * MAX_IF_NESTING
+
+
+def _with_frames_left[T](frames: int, call: Callable[[], T]) -> T:
+    """Call `call` from a stack so deep that only about `frames` frames remain."""
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+
+    def descend(remaining: int) -> T:
+        return call() if remaining <= 0 else descend(remaining - 1)
+
+    return descend(sys.getrecursionlimit() - depth - frames)
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (NESTED_IFS, f"nested more than {MAX_IF_NESTING} deep"),
+        (LONG_OR, f"longer than {MAX_CONDITION_WORDS} words"),
+        (LONG_NOT, f"longer than {MAX_CONDITION_WORDS} words"),
+    ],
+)
+def test_deep_nesting_and_overlong_conditions_are_refused_not_a_crash(body, problem):
+    assert len(body) <= BODY_MAX_LENGTH
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject="s", body=body)
+    assert problem in caught.value.message
+    assert list(caught.value.fields) == ["body"]
+    with pytest.raises(TemplateInvalidError):
+        _render(body)
+
+
+def test_the_deepest_template_allowed_renders_with_stack_to_spare():
+    """Within the caps, validating and rendering fit in what a deep caller leaves over."""
+    body = _deepest_allowed("deepest allowed")
+    rendered = _with_frames_left(400, lambda: _render(body))
+    assert rendered == "deepest allowed"
+    template_validate(subject="s", body=body)
+
+
+def test_running_out_of_stack_anyway_is_a_template_error_not_a_crash():
+    # Parsing (a template not compiled before) and rendering (one compiled and cached by
+    # validation) each recover from a RecursionError raised deep inside Django.
+    fresh = _deepest_allowed("never compiled before")
+    with pytest.raises(TemplateInvalidError) as caught:
+        _with_frames_left(40, lambda: template_validate(subject="s", body=fresh))
+    assert "nested too deeply" in caught.value.message
+    assert list(caught.value.fields) == ["body"]
+
+    # Django's smartif turns any exception inside an operator into False, RecursionError
+    # included, so starve the nested blocks here, not an operator chain.
+    levels = MAX_IF_NESTING
+    compiled = "{% if mep.vote %}" * levels + "compiled when saved" + "{% endif %}" * levels
+    template_validate(subject="s", body=compiled)
+    with pytest.raises(TemplateInvalidError) as caught:
+        _with_frames_left(20, lambda: _render(compiled))
+    assert "nested too deeply" in caught.value.message
+
+
+@pytest.mark.parametrize("field", ["subject", "body"])
+# Controls (C0, DEL, C1), a lone surrogate, private use, an unassigned code point.
+@pytest.mark.parametrize(
+    "char", ["\x00", "\x01", "\x1b", "\x7f", "\x9b", "\ud800", "\ue000", "\u0378"]
+)
+def test_control_and_binary_characters_are_refused_as_a_supporters_letter_would_be(field, char):
+    """Supporters send the rendered draft; advocacy.letters.clean_letter_text would refuse
+    them for characters they did not write."""
+    texts = {"subject": "Subject", "body": "Body"}
+    texts[field] = f"Plain{char}text"
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(**texts)
+    assert "only plain text" in caught.value.message
+    assert f"U+{ord(char):04X}" in caught.value.message
+    assert list(caught.value.fields) == [field]
+
+
+def test_tabs_and_any_line_ending_are_plain_text_in_the_body():
+    body = "{{ mep.salutation }},\r\n\tthank you.\rYours\n"
+    template_validate(subject="Tab\tseparated", body=body)
+    assert bad_character(_render(body).replace("\r\n", "\n").replace("\r", "\n")) is None
+
+
+@pytest.mark.parametrize(
+    "line_break",
+    ["\n", "\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"],
+)
+def test_the_subject_is_a_header_and_refuses_every_line_boundary(line_break):
+    assert len(f"a{line_break}b".splitlines()) == 2
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject=f"Please{line_break}act", body="ok")
+    assert "single line" in caught.value.message
+    assert list(caught.value.fields) == ["subject"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("body", NESTED_IFS), ("body", LONG_NOT), ("body", "Hi\x01"), ("subject", "Hi\x01")],
+)
+def test_the_organiser_api_answers_a_400_naming_the_field(field, value):
+    template = LetterTemplateFactory()
+    _, raw = api_token_create(
+        organisation=template.campaign.organisation, name="test", role=OrganisationRole.EDITOR
+    )
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = client.patch(
+        f"/api/v1/org/letter-templates/{template.pk}/", {field: value}, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["error"]["fields"]
+    template.refresh_from_db()
+    assert getattr(template, field) != value
 
 
 @pytest.mark.parametrize(
