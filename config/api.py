@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from config.errors import DomainError
+from config.errors_views import UPLOAD_LIMIT_ERRORS, upload_limit_error
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             error_body("invalid", "A value is out of range or malformed."),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, UPLOAD_LIMIT_ERRORS):
+        # Raised when a view first reads request.data. Left to Django, it became a vague 400
+        # and an ERROR with a traceback for what is only an oversized request.
+        request = context.get("request")
+        logger.warning(
+            "request refused: %s %s: %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+            exc,
+        )
+        http_status, error_code, message = upload_limit_error(exc)
+        return Response(error_body(error_code, message), status=http_status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
