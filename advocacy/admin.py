@@ -101,9 +101,14 @@ class SignatureAdmin(ReadOnlyScopedAdmin):
     def export_view(self, request: HttpRequest, petition_id: int) -> StreamingHttpResponse:
         """The petition's signatures as CSV, streamed: flat memory at any size. Filters:
         ?status=confirmed (default) | pending | all, ?since= / ?until= (ISO dates)."""
-        petition = get_object_or_404(Petition.objects.select_related("campaign"), pk=petition_id)
-        if petition.campaign.organisation_id not in organisation_ids_for(user=request.user):
-            raise PermissionDenied
+        # Scoped in the lookup: another organisation's petition is a 404 like a missing one,
+        # never a 403 that would tell which ids exist.
+        petition = get_object_or_404(
+            Petition.objects.select_related("campaign").filter(
+                campaign__organisation__in=organisation_ids_for(user=request.user)
+            ),
+            pk=petition_id,
+        )
         status, since, until = export_filters(request, statuses={"confirmed", "pending"})
         with transaction.atomic():
             audit_record(

@@ -16,8 +16,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,8 +35,9 @@ from advocacy.org_serializers import (
     SignatureSerializer,
     WebhookDeliverySerializer,
     WebhookSerializer,
+    WebhookWithSecretSerializer,
 )
-from advocacy.webhooks import webhook_create
+from advocacy.webhooks import webhook_create, webhook_secret_rotate
 from campaign.api_tokens import ApiTokenAuthentication
 from campaign.audit import audit_record
 from campaign.models import ApiToken, Campaign, CampaignStatus, LetterTemplate, Organisation
@@ -97,11 +98,43 @@ class OrgApiMixin(APIView):
         )
 
 
+# The largest id a bigint primary key holds (DEFAULT_AUTO_FIELD is BigAutoField).
+_ID_MAX = 2**63 - 1
+
+
 class NewestFirstCursor(CursorPagination):
+    """Pages ordered by id, newest first. A cursor is base64 of `o=…&r=…&p=…`, where `p` is
+    the id at the edge of the last page; clients can read and edit it, so every part is
+    checked before it reaches the database."""
+
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "-id"
+    invalid_cursor_message = "Invalid cursor: pass on the `next` or `previous` link unchanged."
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        # DRF answers an undecodable cursor with a 404, as though the list were gone, and
+        # passes `p` to the database as it came (`p=abc` became a 500): both are the input's
+        # fault, so a 400 naming the parameter.
+        try:
+            cursor = super().decode_cursor(request)
+        except NotFound as exc:
+            raise self._invalid() from exc
+        if cursor is None or cursor.position is None:
+            return cursor
+        position = str(cursor.position)  # as decoded, a string (the stubs say int)
+        # ASCII digits only (str.isdigit() is true for "²"), and no longer than a bigint, so
+        # int() is cheap and the value fits the id column.
+        if not (position.isascii() and position.isdigit()) or len(position) > len(str(_ID_MAX)):
+            raise self._invalid()
+        value = int(position)
+        if not 0 < value <= _ID_MAX:
+            raise self._invalid()
+        return cursor._replace(position=value)
+
+    def _invalid(self) -> ValidationError:
+        return ValidationError({self.cursor_query_param: [str(self.invalid_cursor_message)]})
 
 
 def _datetime_param(request: Request, name: str) -> Any:
@@ -381,9 +414,12 @@ class WebhookViewSet(
             return Webhook.objects.none()
         return Webhook.objects.filter(organisation=self.organisation).order_by("id")
 
-    @extend_schema(request=WebhookSerializer, responses={201: WebhookSerializer, **ERRORS})
+    @extend_schema(
+        request=WebhookSerializer, responses={201: WebhookWithSecretSerializer, **ERRORS}
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Register an endpoint. The reply carries the signing secret."""
+        """Register an endpoint. The reply carries the signing secret, the only time it is
+        shown; rotate-secret replaces a lost or leaked one."""
         serializer = WebhookSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
@@ -394,7 +430,17 @@ class WebhookViewSet(
                 or ["signature.confirmed", "letter.sent"],
             )
             self.audit("webhook.create", webhook)
-        return Response(WebhookSerializer(webhook).data, status=status.HTTP_201_CREATED)
+        return Response(WebhookWithSecretSerializer(webhook).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: WebhookWithSecretSerializer, **ERRORS})
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        """Replace the signing secret; the reply carries the new one, the only time it is
+        shown. Deliveries not yet sent are signed with the new secret."""
+        with transaction.atomic():
+            webhook = webhook_secret_rotate(webhook=self.get_object())
+            self.audit("webhook.rotate_secret", webhook)
+        return Response(WebhookWithSecretSerializer(webhook).data)
 
     @extend_schema(responses={200: WebhookDeliverySerializer(many=True), **ERRORS})
     @action(detail=True, methods=["get"])

@@ -204,15 +204,17 @@ class ResolutionImportReportSerializer(serializers.Serializer[Any]):
 
 
 class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+    """A webhook as listed, read and updated: without its signing secret, which any token of
+    the organisation, viewers included, could otherwise read and forge deliveries with."""
+
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1, required=False
     )
-    secret = serializers.CharField(read_only=True)
 
     class Meta:
         model = Webhook
-        fields = ["id", "url", "events", "active", "secret", "created_at"]
-        read_only_fields = ["id", "secret", "created_at"]
+        fields = ["id", "url", "events", "active", "created_at"]
+        read_only_fields = ["id", "created_at"]
 
     def validate_url(self, value: str) -> str:
         from advocacy.webhooks import WebhookUrlError, webhook_url_check
@@ -222,6 +224,21 @@ class WebhookSerializer(serializers.ModelSerializer[Webhook]):
         except WebhookUrlError as exc:
             raise serializers.ValidationError(exc.message) from exc
         return value
+
+
+class WebhookWithSecretSerializer(WebhookSerializer):
+    """The two replies that carry the signing secret: registering a webhook and rotating its
+    secret. Nothing else shows it again."""
+
+    secret = serializers.CharField(
+        read_only=True,
+        help_text="The HMAC-SHA256 key of `X-Resolute-Signature`. Shown in this reply only: "
+        "store it now.",
+    )
+
+    class Meta(WebhookSerializer.Meta):
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
+        read_only_fields = [*WebhookSerializer.Meta.read_only_fields, "secret"]
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):

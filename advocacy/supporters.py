@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import formataddr
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
@@ -501,7 +502,7 @@ def supporter_export(*, supporter_id: int) -> dict[str, Any]:
         "shared_with_the_organisations_systems": [
             {
                 "event": d.event,
-                "to": d.webhook.url,
+                "to": _scheme_and_host(d.webhook.url),
                 "status": d.status,
                 "created_at": _iso(d.created_at),
                 "delivered_at": _iso(d.delivered_at),
@@ -513,6 +514,14 @@ def supporter_export(*, supporter_id: int) -> dict[str, Any]:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _scheme_and_host(url: str) -> str:
+    """A webhook URL cut to "https://hooks.example.org": its path, query and user info often
+    carry the receiver's secret (/catch/123/KEY/), which is not the supporter's to hold."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{parts.scheme}://[{host}]" if ":" in host else f"{parts.scheme}://{host}"
 
 
 def supporter_erase(*, supporter_id: int) -> None:

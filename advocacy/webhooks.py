@@ -95,11 +95,23 @@ def _target(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, addresses[0]
 
 
+def _new_secret() -> str:
+    return secrets.token_hex(32)
+
+
 def webhook_create(*, organisation: Organisation, url: str, events: list[str]) -> Webhook:
     webhook_url_check(url=url)
     return Webhook.objects.create(
-        organisation=organisation, url=url, events=events, secret=secrets.token_hex(32)
+        organisation=organisation, url=url, events=events, secret=_new_secret()
     )
+
+
+def webhook_secret_rotate(*, webhook: Webhook) -> Webhook:
+    """Replace the signing secret (a lost or leaked one). Deliveries read the secret when
+    they are sent (webhook_delivery_send), so those still queued go out under the new one."""
+    webhook.secret = _new_secret()
+    webhook.save(update_fields=["secret"])
+    return webhook
 
 
 def webhook_event_emit(

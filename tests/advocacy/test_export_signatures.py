@@ -52,7 +52,7 @@ def test_organisers_see_only_their_own_campaigns(client):
     html = client.get("/admin/advocacy/signature/counts/").content.decode()
 
     assert mine.campaign.title in html and theirs.campaign.title not in html
-    assert client.get(f"/admin/advocacy/signature/export/{theirs.pk}/").status_code == 403
+    assert client.get(f"/admin/advocacy/signature/export/{theirs.pk}/").status_code == 404
 
 
 def test_the_export_needs_a_staff_login(client):

@@ -421,7 +421,7 @@ def test_the_export_names_the_mails_and_the_systems_the_person_was_sent_to(world
     assert data["letter_requests"][0]["confirmed_at"] is not None
     assert data["letters"][0]["scheduled_for"] is not None
     [shared] = data["shared_with_the_organisations_systems"]
-    assert (shared["event"], shared["to"]) == ("signature.confirmed", "https://crm.example.org/in")
+    assert (shared["event"], shared["to"]) == ("signature.confirmed", "https://crm.example.org")
 
 
 @pytest.mark.parametrize("control", ["\u202e", "\u202d", "\u2066", "\u2069", "\u202a"])
