@@ -6,6 +6,7 @@ Scoped like campaign.admin: organisers see only their organisations' rows."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -221,6 +222,37 @@ class OutboundEmailAdmin(ReadOnlyScopedAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["=recipient", "=message_id"]
     show_full_result_count = False
+    # The body and headers hold the supporter's own links (confirm, unsubscribe, my data),
+    # each a bearer token: shown whole, any organiser, a viewer too, could confirm a
+    # signature or send letters in a supporter's name. They are shown with the links hidden.
+    exclude = ["body_text", "headers"]
+    readonly_fields = ["body_without_links", "headers_without_links"]
+
+    @admin.display(description="Body (links hidden)")
+    def body_without_links(self, obj: OutboundEmail) -> str:
+        return links_hidden(obj.body_text)
+
+    @admin.display(description="Headers (links hidden)")
+    def headers_without_links(self, obj: OutboundEmail) -> str:
+        return "\n".join(
+            f"{name}: {links_hidden(str(value))}" for name, value in sorted(obj.headers.items())
+        )
+
+
+_LINK_RE = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[^/\s<>\"'?#]+)[^\s<>\"']*|mailto:[^\s<>,\"']+"
+)
+
+
+def links_hidden(text: str) -> str:
+    """`text` with each link cut to its site ("https://example.org/…"): what a mail pointed
+    to, without the token that makes the link work."""
+    return _LINK_RE.sub(
+        lambda link: (
+            f"{link['scheme']}://{link['host']}/\u2026" if link["scheme"] else "mailto:\u2026"
+        ),
+        text,
+    )
 
 
 # Letters: status, counts per MEP, cancelling the queued letters to one MEP.
