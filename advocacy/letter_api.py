@@ -153,6 +153,10 @@ class LetterConfirmApi(APIView):
             200: LetterConfirmOutputSerializer,
             400: error_response("Invalid token (`token_invalid`)."),
             404: error_response("The letters no longer exist (`letter_request_not_found`)."),
+            409: error_response(
+                "The campaign has been closed or paused since; nothing was sent "
+                "(`campaign_not_live`)."
+            ),
             410: error_response("Expired token (`token_expired`)."),
         },
     )

@@ -118,6 +118,11 @@ class CampaignNotFoundError(NotFoundError):
     code = "campaign_not_found"
 
 
+class CampaignNotLiveError(DomainError):
+    code = "campaign_not_live"
+    status = 409
+
+
 class LetterRequestNotFoundError(NotFoundError):
     code = "letter_request_not_found"
 
@@ -1143,6 +1148,17 @@ def letter_request_confirm(*, token: str) -> LetterRequest:
             raise LetterRequestNotFoundError("These letters no longer exist.")
         if request.status == LetterRequestStatus.CONFIRMED:
             return request
+        campaign_status = request.campaign.status
+        if campaign_status != CampaignStatus.LIVE:
+            # Closed (or paused) since the letters were written: the organiser has stopped
+            # them, so nothing is queued; the request stays pending, the link may be used again
+            # if the campaign goes live again before it expires.
+            raise CampaignNotLiveError(
+                "This campaign has ended: your letters were not sent."
+                if campaign_status == CampaignStatus.CLOSED
+                else "This campaign is paused: your letters were not sent yet. Please use the "
+                "link in your e-mail again later."
+            )
         request.status = LetterRequestStatus.CONFIRMED
         request.confirmed_at = now
         with connection.cursor() as cursor:  # what save(update_fields=…) wrote, uncompiled

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from advocacy.letters import (
     CONFIRM_PURPOSE,
+    CampaignNotLiveError,
     ConsentRequiredError,
     CountryUnknownError,
     LetterInvalidError,
@@ -35,7 +36,7 @@ from advocacy.models import (
 )
 from advocacy.supporters import SupporterInvalidError
 from advocacy.tokens import TokenExpiredError, token_make
-from campaign.models import Gender
+from campaign.models import Campaign, CampaignStatus, Gender
 from tests.factories import (
     BodyFactory,
     BodyMembershipFactory,
@@ -339,6 +340,24 @@ def test_confirming_twice_queues_nothing_more(world):
     count = OutboundEmail.objects.count()
     _confirm(result.request.pk)
     assert OutboundEmail.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    ("status", "says"), [(CampaignStatus.CLOSED, "has ended"), (CampaignStatus.PAUSED, "paused")]
+)
+def test_letters_written_before_the_campaign_stopped_are_not_sent(world, status, says):
+    result = _write(world)
+    queued = OutboundEmail.objects.count()
+    Campaign.objects.filter(pk=world.campaign.pk).update(status=status)
+
+    with pytest.raises(CampaignNotLiveError, match=says):
+        _confirm(result.request.pk)
+
+    assert OutboundEmail.objects.count() == queued
+    assert set(Letter.objects.values_list("status", flat=True)) == {"awaiting_confirmation"}
+    Campaign.objects.filter(pk=world.campaign.pk).update(status=CampaignStatus.LIVE)
+    _confirm(result.request.pk)  # live again: the same link works
+    assert OutboundEmail.objects.count() > queued
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks")
