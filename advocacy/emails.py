@@ -13,13 +13,39 @@ from advocacy.tokens import token_make
 
 
 def normalise_email(raw: str) -> str:
-    """One person, one address: outer whitespace stripped, Unicode NFC, domain lower-cased.
-    The local part keeps its case (RFC 5321 lets servers treat it as case-sensitive)."""
+    """One person, one address, spelt as mail delivery will see it: outer whitespace stripped,
+    Unicode NFC, the domain in its ASCII form (see `email_domain_canonical`). The local part
+    keeps its case (RFC 5321 lets servers treat it as case-sensitive). Idempotent.
+
+    Raises ValueError (a UnicodeError) for a domain IDNA refuses; `clean_email` turns that
+    into the form's message."""
     value = unicodedata.normalize("NFC", raw.strip())
     local, at, domain = value.rpartition("@")
     if not at:
         return value
-    return f"{local}@{domain.lower()}"
+    return f"{local}@{email_domain_canonical(domain)}"
+
+
+def email_domain_canonical(domain: str) -> str:
+    """The domain as Django's mail backends put it on the wire: NFKC, lower case, then IDNA
+    2003 (`str.encode("idna")`, which `django.utils.encoding.punycode` uses at send time).
+
+    Why the ASCII (A-label, "xn--") form rather than the Unicode one: it is what the mail is
+    delivered to, so every spelling that reaches one mailbox is one string by construction
+    ("bücher.de", "BÜCHER.de", "xn--bcher-kva.de", full-width letters, a soft hyphen or zero-
+    width joiner that nameprep drops); and an ASCII domain, "xn--" ones included, only gets
+    lower-cased, exactly as before, so stored addresses still match.
+    Why IDNA 2003 and not the `idna` package (IDNA 2008): that is what the send path uses
+    ("faß.de" goes to fass.de), and `idna` is not a runtime dependency.
+
+    Raises UnicodeError (a ValueError) for an empty or overlong label, a character nameprep
+    prohibits, or an "xn--" label that is not the Punycode of a valid name."""
+    ascii_domain = unicodedata.normalize("NFKC", domain).lower().encode("idna")
+    # Encoding passes ASCII labels through unchecked; decoding checks that each "xn--" label
+    # round-trips, so one no registry hands out (say, the Punycode of a name with a soft
+    # hyphen) is refused rather than kept as one more spelling.
+    ascii_domain.decode("idna")
+    return ascii_domain.decode("ascii")
 
 
 def absolute_url(path: str) -> str:

@@ -24,6 +24,7 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from redis.commands.core import Script
 
+from advocacy.emails import normalise_email
 from config.errors import RateLimitedError
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,15 @@ def ratelimit_hit(*, scope: str, key: str, limit: int, window_seconds: int) -> R
     return result
 
 
+def _email_key(email: str) -> str:
+    """One counter per mailbox, however the domain is spelt (`bücher.de`, `xn--bcher-kva.de`,
+    full-width letters): the address as signing stores it, lower-cased."""
+    try:
+        return normalise_email(email).lower()
+    except ValueError:  # a domain IDNA refuses: the signing itself refuses it next
+        return email.strip().lower()
+
+
 def attempts_ratelimit_check(*, action: str, ip: str, email: str) -> None:
     """Raise RateLimitedError (429, with Retry-After) when this IP or this address has made too
     many `action` attempts in the current window. Both counters are bumped on every attempt;
@@ -138,9 +148,7 @@ def attempts_ratelimit_check(*, action: str, ip: str, email: str) -> None:
     if ip and ip not in settings.RATELIMIT_ALLOWED_IPS:
         counters.append(Counter(f"{action}-ip", ip, settings.RATELIMIT_PER_IP))
     if email:
-        counters.append(
-            Counter(f"{action}-email", email.strip().lower(), settings.RATELIMIT_PER_EMAIL)
-        )
+        counters.append(Counter(f"{action}-email", _email_key(email), settings.RATELIMIT_PER_EMAIL))
     if not counters:
         return
     results = ratelimit_hits(

@@ -96,11 +96,39 @@ def clean_name(value: str, *, label: str, required: bool = True) -> str:
     return value
 
 
+def _has_format_characters(value: str) -> bool:
+    # Cf: soft hyphen, zero-width space/joiners, word joiner, BOM, bidi controls… Invisible,
+    # and IDNA drops some of them, so "exa\u00admple.com" would be one mailbox typed two ways.
+    # No address needs one.
+    return any(unicodedata.category(ch) == "Cf" for ch in value)
+
+
+def _is_internet_domain(domain: str) -> bool:
+    # Django's validator accepts "localhost" and IP literals ("[10.0.0.1]"), and a dotless name
+    # resolves within the sender's network: each would point confirmation mails at internal
+    # hosts. RFC 6761 reserves "localhost" and its subdomains for loopback.
+    return (
+        "." in domain
+        and not domain.startswith("[")
+        and domain != "localhost"
+        and not domain.endswith(".localhost")
+    )
+
+
 def clean_email(value: str) -> str:
-    """Normalised address; raises ValueError."""
-    if len(value) > EMAIL_MAX_LENGTH + 10 or _has_control_characters(value):
-        raise ValueError("Please enter a valid e-mail address.")
-    email = normalise_email(value)
+    """Normalised address (advocacy.emails.normalise_email: the domain as mail delivery spells
+    it), on a domain of the internet; raises ValueError."""
+    invalid = "Please enter a valid e-mail address."
+    if (
+        len(value) > EMAIL_MAX_LENGTH + 10
+        or _has_control_characters(value)
+        or _has_format_characters(value)
+    ):
+        raise ValueError(invalid)
+    try:
+        email = normalise_email(value)
+    except ValueError as exc:  # a domain IDNA refuses
+        raise ValueError(invalid) from exc
     if not email:
         raise ValueError("Please enter your e-mail address.")
     if len(email) > EMAIL_MAX_LENGTH:
@@ -108,7 +136,9 @@ def clean_email(value: str) -> str:
     try:
         validate_email(email)
     except ValidationError as exc:
-        raise ValueError("Please enter a valid e-mail address.") from exc
+        raise ValueError(invalid) from exc
+    if not _is_internet_domain(email.rpartition("@")[2]):
+        raise ValueError(invalid)
     return email
 
 
@@ -668,7 +698,10 @@ def supporter_data_link_send(*, email: str) -> int:
     """Mail a link to their data page to every supporter record with this address (one per
     organisation). Says nothing to the caller about whether the address is known: callers
     show the same answer either way. Returns the number of mails queued."""
-    address = normalise_email(email)
+    try:
+        address = clean_email(email)  # as every stored address was cleaned
+    except ValueError:  # so no supporter has this one
+        return 0
     supporters = list(
         Supporter.objects.select_related("organisation").filter(
             email=address, erased_at__isnull=True

@@ -79,6 +79,17 @@ def test_too_many_attempts_for_one_address_are_refused_from_any_ip(petition, set
     assert statuses == [202, 202, 429]
 
 
+def test_one_mailbox_spelt_several_ways_shares_one_counter(petition, settings):
+    settings.RATELIMIT_PER_IP = 100
+    settings.RATELIMIT_PER_EMAIL = 2
+    local = uuid.uuid4().hex
+    spellings = [f"{local}@bücher.de", f"{local}@XN--BCHER-KVA.de", f"{local}@ｂüｃｈｅｒ.de"]
+
+    statuses = [_sign(petition, ip=_ip(), email=email).status_code for email in spellings]
+
+    assert statuses == [202, 202, 429]
+
+
 def test_allowed_ips_are_exempt(petition, settings):
     ip = _ip()
     settings.RATELIMIT_PER_IP = 1
