@@ -55,6 +55,8 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
             "updated_at",
             "published_at",
         ]
+        # The title keeps its model field's validators: validate_single_line refuses, naming
+        # the field, a title that would break the Subject of every confirmation mail.
         extra_kwargs = {"title": {"max_length": 200}, "summary": {"max_length": 5_000}}
 
     def validate_slug(self, value: str) -> str:

@@ -47,6 +47,7 @@ from django.utils import timezone
 from advocacy.mime import OutboxMessage
 from advocacy.models import EmailKind, Letter, LetterStatus, OutboundEmail, OutboundEmailStatus
 from campaign.models import Campaign, Organisation
+from campaign.validators import HEADER_UNSAFE_CHARACTERS
 from config.errors import DomainError
 from config.rows import rows_insert, rows_insert_alike
 
@@ -62,11 +63,14 @@ class HeaderInjectionError(DomainError):
 
 
 def _check_header_value(name: str, value: str) -> None:
-    # Django refuses newlines in headers too, but only at send time, in the worker. Refusing
-    # them here keeps a poisoned row out of the outbox and tells the caller which field.
-    if any(ch in value for ch in ("\r", "\n", "\x00", "\u2028", "\u2029", "\x85")):
+    # Django and advocacy.mime refuse line breaks in headers too, but only at send time, in
+    # the worker, where nobody learns which field it was. Refusing every line boundary (the
+    # compat32 folding splits on \x1c, \x1d and \x1e as well) and every control character
+    # here keeps a poisoned row out of the outbox and tells the caller which header.
+    if HEADER_UNSAFE_CHARACTERS.search(value):
         raise HeaderInjectionError(
-            f"The {name} header may not contain line breaks.", fields={name: ["Line break."]}
+            f"The {name} header may not contain line breaks or control characters.",
+            fields={name: ["Line break or control character."]},
         )
 
 

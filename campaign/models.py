@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from campaign.validators import validate_single_line
+
 
 def _empty_list() -> list[Any]:
     return []
@@ -22,13 +24,15 @@ def _english() -> list[str]:
 
 
 class Organisation(models.Model):
-    name = models.CharField(max_length=200)
+    # The display name of every From the organisation's mails carry.
+    name = models.CharField(max_length=200, validators=[validate_single_line])
     slug = models.SlugField(max_length=60, unique=True)
     # Letters go out From: this address (verified by the organisation's mail provider), with
     # the supporter's name as display name; the supporter is only ever Reply-To (DMARC).
-    sending_address = models.EmailField()
+    # EmailValidator lets a quoted local part hold control characters ("a\x1eb"@…).
+    sending_address = models.EmailField(validators=[validate_single_line])
     # Test mode: every letter of a campaign not switched to live delivery goes here.
-    test_address = models.EmailField()
+    test_address = models.EmailField(validators=[validate_single_line])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -73,7 +77,8 @@ class Resolution(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="resolutions"
     )
     procedure_reference = models.CharField(max_length=40)
-    title = models.CharField(max_length=500)
+    # A merge field letter subjects may use.
+    title = models.CharField(max_length=500, validators=[validate_single_line])
     subject = models.CharField(max_length=300, blank=True)
     adopted_on = models.DateField(null=True, blank=True)
     stage = models.CharField(max_length=200, blank=True)
@@ -147,7 +152,8 @@ class Campaign(models.Model):
         Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="campaigns"
     )
     slug = models.SlugField(max_length=80, unique=True)
-    title = models.CharField(max_length=200)
+    # The Subject of the confirmation mails, and a merge field letter subjects may use.
+    title = models.CharField(max_length=200, validators=[validate_single_line])
     summary = models.TextField(blank=True)
     status = models.CharField(
         max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT

@@ -38,6 +38,7 @@ from django.utils import formats, translation
 
 from campaign.importer.drafting import ALLOWED_MERGE_FIELDS
 from campaign.models import Gender, LetterTemplate, Mep
+from campaign.validators import LINE_BREAKS
 from config.errors import DomainError
 
 # The merge fields and vote values the importer's drafts use: one list for both.
@@ -51,9 +52,6 @@ BODY_MAX_LENGTH = 20_000
 # recursion limit (800 nested ifs or 4800 `not`s overflowed it).
 MAX_IF_NESTING = 10
 MAX_CONDITION_WORDS = 100
-# Every boundary str.splitlines() knows: the subject is a mail header, and any of these would
-# break it or be flattened into something the organiser did not write.
-_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # Controls, surrogates, private use and unassigned code points: the rule by which
 # advocacy.letters.clean_letter_text refuses a supporter's letter. Kept here because campaign
 # may not import advocacy; letters.py could use `bad_character` instead of its own copy.
@@ -251,9 +249,10 @@ def template_validate(*, subject: str, body: str) -> None:
     use only the allowed merge fields and if-blocks."""
     if not subject.strip():
         raise _fail("subject", "the subject may not be empty.")
-    # Every line boundary, not only CR/LF: a subject holding U+2028 or U+0085 was accepted
-    # here (drill 9) and only flattened at render time.
-    if any(ch in _LINE_BREAKS for ch in subject):
+    # Every line boundary str.splitlines() knows, not only CR/LF: the subject is a mail header,
+    # and a subject holding U+2028 or U+0085 was accepted here (drill 9) and only flattened
+    # at render time.
+    if any(ch in LINE_BREAKS for ch in subject):
         raise _fail("subject", "the subject must be a single line.")
     _check_plain_text(subject, "subject")
     if len(subject) > SUBJECT_MAX_LENGTH:
