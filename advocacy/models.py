@@ -99,6 +99,9 @@ class Signature(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     confirmed_at = models.DateTimeField(null=True, blank=True, db_index=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    # The news box ticked when signing: it becomes the supporter's consent only when the
+    # signature is confirmed, so no one can opt another person's address in (double opt-in).
+    wants_organisation_news = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -193,23 +193,18 @@ def signature_create(
         postcode=postcode,
     )
     email_disposable_check(email=fields.email)
-    if not wants_organisation_news:
-        # The common case, a new address without the news opt-in, is one statement, and with
-        # autocommit its own transaction: no BEGIN and COMMIT round trips.
-        first = _first_signature_insert(
-            petition=petition, fields=fields, channel=channel, source=source or {}
-        )
-        if first is not None:
-            return SignResult(first[1], True, True)
+    # The common case, a new address, is one statement, and with autocommit its own
+    # transaction: no BEGIN and COMMIT round trips.
+    first = _first_signature_insert(
+        petition=petition,
+        fields=fields,
+        channel=channel,
+        source=source or {},
+        wants_news=wants_organisation_news,
+    )
+    if first is not None:
+        return SignResult(first[1], True, True)
     with transaction.atomic():
-        if wants_organisation_news:
-            first = _first_signature_insert(
-                petition=petition, fields=fields, channel=channel, source=source or {}
-            )
-            if first is not None:
-                supporter, signature = first
-                _organisation_news_opt_in(supporter=supporter, channel=channel, source=source or {})
-                return SignResult(signature, True, True)
         # Not a first signature, or the caller's copy of the petition is out of date: from
         # here on, the petition as the database has it.
         petition = _petition_current(petition)
@@ -228,6 +223,7 @@ def signature_create(
             None if new_supporter else _signature_for_update(petition=petition, supporter=supporter)
         )
         if existing is not None:
+            _news_wanted_on_confirmation(existing, wants_organisation_news)
             return SignResult(existing, False, _resend_if_due(signature=existing))
         try:
             # A savepoint: when a concurrent request inserted the same (petition, supporter)
@@ -239,14 +235,14 @@ def signature_create(
                     country=fields.country,
                     channel=channel,
                     source=source or {},
+                    wants_news=wants_organisation_news,
                 )
         except IntegrityError:
             existing = _signature_for_update(petition=petition, supporter=supporter)
             if existing is None:  # not the unique constraint after all
                 raise
+            _news_wanted_on_confirmation(existing, wants_organisation_news)
             return SignResult(existing, False, _resend_if_due(signature=existing))
-        if wants_organisation_news:
-            _organisation_news_opt_in(supporter=supporter, channel=channel, source=source or {})
         _confirmation_email_write(signature=signature, supporter=supporter)
     return SignResult(signature, True, True)
 
@@ -328,6 +324,7 @@ _FIRST_SIGNATURE_VALUES: dict[type[Model], dict[str, str]] = {
         "created_at": "%(now)s",
         "confirmed_at": "NULL",
         "confirmation_sent_at": "%(now)s",
+        "wants_organisation_news": "%(wants_news)s",
     },
 }
 
@@ -407,7 +404,12 @@ def _keys_take() -> tuple[int, int]:
 
 
 def _first_signature_insert(
-    *, petition: Petition, fields: PersonFields, channel: str, source: Mapping[str, Any]
+    *,
+    petition: Petition,
+    fields: PersonFields,
+    channel: str,
+    source: Mapping[str, Any],
+    wants_news: bool,
 ) -> tuple[Supporter, Signature] | None:
     """Insert supporter, consent, pending signature and the confirmation mail for an address
     the organisation does not know yet; None (and nothing written) when it does. One
@@ -429,6 +431,7 @@ def _first_signature_insert(
         channel=channel,
         created_at=now,
         confirmation_sent_at=now,
+        wants_organisation_news=wants_news,
     )
     mail = _confirmation_email_build(signature=signature, supporter=supporter)
     params: dict[str, Any] = {
@@ -445,6 +448,7 @@ def _first_signature_insert(
         "petition_id": petition.pk,
         "live": CampaignStatus.LIVE.value,
         "status": SignatureStatus.PENDING.value,
+        "wants_news": wants_news,
     }
     for n, value in enumerate(insert_values(mail, _outbox_fields(), connection)):
         params[f"outbox_{n}"] = value
@@ -497,6 +501,7 @@ def _signature_insert(
     country: str,
     channel: str,
     source: Mapping[str, Any],
+    wants_news: bool,
 ) -> Signature:
     consent = consent_record(
         supporter=supporter,
@@ -513,10 +518,21 @@ def _signature_insert(
         country=country,
         channel=channel,
         confirmation_sent_at=timezone.now(),
+        wants_organisation_news=wants_news,
     )
     signature.petition = petition
     signature.supporter = supporter
     return signature
+
+
+def _news_wanted_on_confirmation(signature: Signature, wants_news: bool) -> None:
+    """Signing again with the news box ticked: the opt-in waits for the confirmation of a
+    pending signature. A confirmed one cannot be confirmed again, so the tick is not taken:
+    the address's owner has not proved it is theirs this time."""
+    pending = signature.status == SignatureStatus.PENDING
+    if wants_news and pending and not signature.wants_organisation_news:
+        signature.wants_organisation_news = True
+        Signature.objects.filter(pk=signature.pk).update(wants_organisation_news=True)
 
 
 def _organisation_news_opt_in(
@@ -582,6 +598,16 @@ def signature_confirm(*, token: str) -> Signature:
                 confirmed_count=F("confirmed_count") + 1
             )
             signature.petition.refresh_from_db(fields=["confirmed_count"])
+            if signature.wants_organisation_news:
+                # Ticked when signing, proven now: the address is the signer's own.
+                signed_from = Consent.objects.filter(pk=signature.consent_id).values_list(
+                    "source", flat=True
+                )
+                _organisation_news_opt_in(
+                    supporter=signature.supporter,
+                    channel=signature.channel,
+                    source=signed_from.first() or {},  # the signing's utm_* and referrer
+                )
             _webhook_signature_confirmed(signature=signature)
     return signature
 

@@ -158,12 +158,44 @@ def test_the_same_address_on_two_petitions_of_one_organisation_is_one_supporter(
     assert Signature.objects.count() == 2
 
 
-def test_the_organisation_news_opt_in_is_a_separate_consent(petition):
-    result = _sign(petition, wants_organisation_news=True)
+def test_the_organisation_news_opt_in_is_a_separate_consent_given_on_confirmation(petition):
+    result = _sign(petition, wants_organisation_news=True, source={"utm_source": "newsletter"})
     supporter = Supporter.objects.get(pk=result.signature.supporter_id)
+    # Whoever typed the address has not shown it is theirs: nothing yet.
+    assert not supporter.wants_organisation_news
+    assert list(supporter.consents.values_list("purpose", flat=True)) == [ConsentPurpose.SIGNATURE]
+
+    signature_confirm(token=_token(result.signature))
+
+    supporter.refresh_from_db()
     assert supporter.wants_organisation_news
-    purposes = sorted(supporter.consents.values_list("purpose", flat=True))
-    assert purposes == [ConsentPurpose.ORGANISATION_NEWS, ConsentPurpose.SIGNATURE]
+    news = supporter.consents.get(purpose=ConsentPurpose.ORGANISATION_NEWS)
+    assert news.source == {"utm_source": "newsletter"} and news.channel == "page"
+
+
+@pytest.mark.parametrize("first_time", [True, False], ids=["new address", "known address"])
+def test_no_one_can_opt_another_persons_address_in_to_news(petition, first_time):
+    if not first_time:
+        known = _sign(petition, email="known@example.net")
+        signature_confirm(token=_token(known.signature))
+        petition = PetitionFactory(campaign__organisation=petition.campaign.organisation)
+    address = "known@example.net" if not first_time else "someone@example.net"
+
+    result = _sign(petition, email=address, wants_organisation_news=True)
+    _sign(petition, email=address, wants_organisation_news=True)  # and again, pending
+
+    assert result.signature.status == "pending"
+    assert not Supporter.objects.get(email=address).wants_organisation_news
+    assert not Consent.objects.filter(purpose=ConsentPurpose.ORGANISATION_NEWS).exists()
+
+
+def test_ticking_news_when_signing_again_before_confirming_counts_on_confirmation(petition):
+    first = _sign(petition)
+    _sign(petition, wants_organisation_news=True)
+
+    signature_confirm(token=_token(first.signature))
+
+    assert Supporter.objects.get().wants_organisation_news
 
 
 def test_a_paused_campaign_refuses_signatures(petition):
@@ -500,11 +532,11 @@ def test_a_first_signature_without_news_is_one_statement_outside_any_transaction
         _sign(petition, email="quick@example.net")
     statements = [q["sql"] for q in queries.captured_queries]
     assert len(statements) == 1 and statements[0].lstrip().startswith("WITH sup AS")
-    # With the news opt-in the consent update joins it in one transaction (BEGIN … COMMIT).
+    # With the news box ticked too: the tick waits on the signature for its confirmation.
     with CaptureQueriesContext(connection) as queries:
-        _sign(petition, email="news@example.net", wants_organisation_news=True)
-    assert queries.captured_queries[0]["sql"] == "BEGIN"
-    assert Supporter.objects.get(email="news@example.net").wants_organisation_news
+        result = _sign(petition, email="news@example.net", wants_organisation_news=True)
+    assert len(queries.captured_queries) == 1
+    assert Signature.objects.get(pk=result.signature.pk).wants_organisation_news
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement path")

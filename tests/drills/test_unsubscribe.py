@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from advocacy.models import Consent, ConsentPurpose, OutboundEmail, Supporter
-from advocacy.signatures import signature_create
+from advocacy.signatures import CONFIRM_PURPOSE, signature_confirm, signature_create
 from advocacy.tokens import token_make
 from tests.drills.support import WebProcess, drill_print
 from tests.factories import PetitionFactory
@@ -36,6 +36,8 @@ def _subscribed(petition, tag: str) -> tuple[Supporter, str]:
         channel="api",
     )
     supporter = result.signature.supporter
+    # The news opt-in counts once the address is proven hers (double opt-in).
+    signature_confirm(token=token_make(purpose=CONFIRM_PURPOSE, object_id=result.signature.pk))
     mail = OutboundEmail.objects.get(recipient=supporter.email)
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = re.fullmatch(r"<(.+)>", mail.headers["List-Unsubscribe"])
