@@ -413,6 +413,9 @@ _TRANSLATION = str.maketrans(
             " ",
         ),
         **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad", None),
+        # Bidirectional overrides and isolates reorder what a reader sees; a campaign title
+        # may not hold them (campaign.validators), so neither may what the importer drafts.
+        **dict.fromkeys("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069", None),
         # Control characters (a stray byte from a PDF or a terminal) are never text; line
         # breaks (\n \r \v \f \x1c-\x1e \x85) are left to splitlines.
         **dict.fromkeys(

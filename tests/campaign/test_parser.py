@@ -991,7 +991,7 @@ def test_bare_figures_elsewhere_are_not_votes() -> None:
 def test_control_characters_are_dropped_from_what_is_read() -> None:
     parsed = parse_oeil_summary(
         HEAD + "Parliament called on the authorities to release\x01 all\x7f political\x9b "
-        "prisoners.\n"
+        "\u202eprisoners\u202c.\n"
     )
 
     assert parsed.calls[0].action == "release all political prisoners"
