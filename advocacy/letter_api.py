@@ -29,6 +29,7 @@ from advocacy.letters import (
     letters_for_request,
 )
 from advocacy.models import Channel
+from advocacy.tokens import TokenExpiredError, TokenInvalidError
 from config.api_schema import error_response
 from config.net import client_ip
 
@@ -116,7 +117,7 @@ class LetterRequestCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
         letter_ratelimit_check(ip=client_ip(request._request), email=data["email"])
-        result = letter_request_create(
+        letter_request_create(
             campaign=campaign,
             email=data["email"],
             first_name=data["first_name"],
@@ -132,15 +133,11 @@ class LetterRequestCreateApi(APIView):
             channel=Channel.API,
             source=data["source"],
         )
-        body = {
-            "status": "awaiting_confirmation",
-            "message": WRITTEN_MESSAGE,
-            "created": result.created,
-            "already_written": result.already_written,
-            # Only what this request created: a repeat must not reveal earlier letters of
-            # whoever owns the address.
-            "letters": result.letters if result.created else [],
-        }
+        # The same answer whatever the address has written before, or whether anything was
+        # created: what happened goes to the address's owner, in the mail. An answer that
+        # counted the new letters or named the MEPs already written to told anyone who typed
+        # a stranger's address what that person had done.
+        body = {"status": "awaiting_confirmation", "message": WRITTEN_MESSAGE}
         return Response(LetterRequestOutputSerializer(body).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -163,6 +160,10 @@ class LetterConfirmApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = LetterConfirmInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        letter_request = letter_request_confirm(token=serializer.validated_data["token"])
+        try:
+            letter_request = letter_request_confirm(token=serializer.validated_data["token"])
+        except (TokenInvalidError, TokenExpiredError) as exc:
+            # The field the client sent, named like any other bad input.
+            raise type(exc)(exc.message, fields={"token": [exc.message]}) from None
         body = {"status": "confirmed", "letters": letters_for_request(request=letter_request)}
         return Response(LetterConfirmOutputSerializer(body).data)

@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from advocacy.letters import LetterDraft, LetterTarget
+from advocacy.serializers import StrictBooleanField
 
 
 class MepTargetOutputSerializer(serializers.Serializer[Any]):
@@ -57,8 +58,8 @@ class LetterBodyInputSerializer(serializers.Serializer[Any]):
 class LetterRequestCreateInputSerializer(LetterPreviewInputSerializer):
     email = serializers.CharField(max_length=320)
     postcode = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
-    consent = serializers.BooleanField()
-    wants_copy = serializers.BooleanField(required=False, default=False)
+    consent = StrictBooleanField()
+    wants_copy = StrictBooleanField(required=False, default=False)
     letters = LetterBodyInputSerializer(many=True, required=False, default=list)
     # A declared field (utm_* and referrer), not DRF's Field.source attribute.
     source = serializers.DictField(  # type: ignore[assignment]
@@ -81,11 +82,9 @@ class LetterOutputSerializer(serializers.Serializer[Any]):
 
 
 class LetterRequestOutputSerializer(serializers.Serializer[Any]):
+    # Nothing about what the address has written: see LetterRequestCreateApi.
     status = serializers.CharField()
     message = serializers.CharField()
-    created = serializers.IntegerField()
-    already_written = serializers.ListField(child=serializers.IntegerField())
-    letters = LetterOutputSerializer(many=True)
 
 
 class LetterConfirmInputSerializer(serializers.Serializer[Any]):

@@ -646,6 +646,12 @@ def letter_request_create(
             fields={"consent": ["Required."]},
         )
     country = clean_country_code(country)
+    strays = sorted(set(bodies or {}) - set(mep_ids))
+    if strays:  # an edited text for an MEP not written to would be dropped without a word
+        raise LetterInvalidError(
+            "A letter was given for an MEP who is not among the chosen ones.",
+            fields={"letters": [f"MEP {ep_id} is not in mep_ids." for ep_id in strays[:5]]},
+        )
     person = person_fields_clean(
         email=email,
         first_name=first_name,

@@ -124,6 +124,21 @@ class CountryCodeField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"type": "boolean"})
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false and nothing else. DRF's BooleanField also takes "yes", "on", 1 and
+    "true"; for a consent or an opt-in, the record must be that the box was ticked, not that
+    a client sent something truthy."""
+
+    default_error_messages = {"invalid": "Must be a JSON boolean (true or false)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if data is True or data is False:
+            return data
+        self.fail("invalid")
+        raise AssertionError  # fail() raises; for the type checker
+
+
 class SignatureCreateInputSerializer(ConstantFieldsMixin, serializers.Serializer[Any]):
     first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
@@ -132,13 +147,13 @@ class SignatureCreateInputSerializer(ConstantFieldsMixin, serializers.Serializer
     postcode = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=POSTCODE_MAX_LENGTH
     )
-    consent = serializers.BooleanField(
+    consent = StrictBooleanField(
         help_text="Must be true: the supporter ticked the box showing `consent_text`."
     )
     consent_version = serializers.IntegerField(
         min_value=1, help_text="The `consent_version` of the text the supporter saw."
     )
-    organisation_news = serializers.BooleanField(
+    organisation_news = StrictBooleanField(
         required=False,
         default=False,
         help_text="Separate, optional opt-in to hear from the organisation.",

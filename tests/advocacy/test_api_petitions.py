@@ -146,6 +146,13 @@ def test_a_missing_field_is_named_in_the_error(client, petition, missing):
         ("country", "XX"),
         ("postcode", "<>"),
         ("consent", False),
+        # A consent or an opt-in is a ticked box, JSON true; nothing merely truthy.
+        ("consent", "true"),
+        ("consent", "yes"),
+        ("consent", 1),
+        ("consent", "on"),
+        ("organisation_news", "yes"),
+        ("organisation_news", 1),
     ],
 )
 def test_bad_input_is_refused_with_400_and_the_field_named(client, petition, field, value):

@@ -75,12 +75,14 @@ def test_writing_then_confirming_queues_the_letters(api, world):  # noqa: F811
     )
     assert response.status_code == 202, response.json()
     body = response.json()
-    assert body["status"] == "awaiting_confirmation" and body["created"] == 2
+    assert body["status"] == "awaiting_confirmation" and Letter.objects.count() == 2
     request_id = Letter.objects.first().request_id
 
+    # Writing again with the same address: the same answer, so it tells a stranger who
+    # typed the address nothing about what its owner has written.
     again = api.post(url, _payload(), format="json")
-    assert again.status_code == 202 and again.json()["created"] == 0
-    assert again.json()["letters"] == []
+    assert again.status_code == 202 and again.json() == body
+    assert Letter.objects.count() == 2
 
     token = token_make(purpose=CONFIRM_PURPOSE, object_id=request_id)
     confirmed = api.post("/api/v1/letters/confirm", {"token": token}, format="json")
@@ -95,6 +97,10 @@ def test_writing_then_confirming_queues_the_letters(api, world):  # noqa: F811
         ({"country": "XX"}, "country_unknown", "country"),
         ({"first_name": "Ana\nBcc: x@example.org"}, "invalid", "first_name"),
         ({"consent": False}, "consent_required", "consent"),
+        ({"consent": "yes"}, "invalid", "consent"),
+        ({"consent": 1}, "invalid", "consent"),
+        ({"wants_copy": "on"}, "invalid", "wants_copy"),
+        ({"letters": [{"mep_id": 999, "body": "x"}]}, "letter_invalid", "letters"),
         ({"mep_ids": [1004]}, "mep_not_targeted", "mep_ids"),
         ({"letters": [{"mep_id": 1001, "body": "x" * 6000}]}, "letter_invalid", "letters"),
         ({"letters": [{"mep_id": 1001, "body": "a\u0000b"}]}, "invalid", "letters"),
@@ -134,3 +140,18 @@ def test_the_schema_documents_the_letters_api(api, db):
     text = response.content.decode()
     assert "/api/v1/campaigns/{slug}/letters/preview" in (paths or text)
     assert "letters_confirm" in text
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "code"),
+    [("not-a-token", 400, "token_invalid"), ("expired", 410, "token_expired")],
+)
+def test_a_bad_confirmation_token_is_named_in_the_error(api, world, settings, token, status, code):  # noqa: F811
+    if token == "expired":
+        token = token_make(purpose=CONFIRM_PURPOSE, object_id=1)
+        settings.LETTER_CONFIRM_MAX_AGE_DAYS = -1
+    response = api.post("/api/v1/letters/confirm", {"token": token}, format="json")
+
+    assert response.status_code == status
+    error = response.json()["error"]
+    assert error["code"] == code and list(error["fields"]) == ["token"]

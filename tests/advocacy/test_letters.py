@@ -212,7 +212,7 @@ def test_the_same_edited_text_from_two_supporters_is_signed_the_second_time(worl
     text = dict.fromkeys((1001, 1002, 1003), "Dear MEP,\n\nRelease the prisoners.\n")
     first = _write(world, bodies=text)
     with CaptureQueriesContext(connection) as to_one:
-        _write(world, email="cy@example.net", mep_ids=[1001], bodies=text)
+        _write(world, email="cy@example.net", mep_ids=[1001], bodies={1001: text[1001]})
     with CaptureQueriesContext(connection) as to_three:
         second = _write(world, email="bo@example.net", first_name="Bo", bodies=text)
 
