@@ -65,6 +65,8 @@ def _workers() -> int:
 
 
 workers = _workers()
+# Access-log lines (when --access-logfile is given) with supporters' link tokens cut out.
+logger_class = "config.log_redaction.RedactingGunicornLogger"
 
 
 def post_worker_init(worker: Any) -> None:

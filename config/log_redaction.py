@@ -1,0 +1,53 @@
+"""Keep supporters' link tokens out of the logs.
+
+A confirmation, unsubscribe or my-data link carries a bearer token in its path: whoever holds
+it can confirm a signature, send letters in a supporter's name or read and erase their data.
+Paths are logged in two places, gunicorn's access log and Django's request warnings
+("Not Found: /confirm/<token>/"), and static files requested by such a page carry it in their
+Referer. Both are written with the token cut out, so logs can be kept, shipped and read
+without holding anyone's keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from gunicorn.glogging import Logger as GunicornLogger
+
+# The URL segments that carry a token (advocacy/urls.py, advocacy/letter_urls.py), then the
+# token itself: everything up to the next "/", "?", "#" or space.
+_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|unsubscribe|my-data)/)[^/?#\s\"']+")
+REDACTED = "[token]"
+
+
+def redact_tokens(text: str) -> str:
+    """`text` with every link token in a path replaced by "[token]"."""
+    if "/" not in text:
+        return text
+    return _TOKEN_IN_PATH.sub(r"\g<1>" + REDACTED, text)
+
+
+class TokenRedactingFilter(logging.Filter):
+    """For the log handlers: a record whose message names a token path is rewritten."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = redact_tokens(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no types
+    """gunicorn's logger with every value an access-log line may show redacted."""
+
+    def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        # Every atom, not a list of them: the request line, path, Referer and each environ
+        # and header value ("{raw_uri}e", "{referer}i") may all be put in a format.
+        return {
+            key: redact_tokens(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
