@@ -199,11 +199,13 @@ class MembershipAdmin(OrganisationScopedAdmin):
         if db_field.name == "user" and not getattr(request.user, "is_superuser", False):
             # Why: the default dropdown listed every account on the instance, so an owner saw
             # other organisations' organisers (drill 10). Offer the people already in one of
-            # this user's organisations, and accounts that belong to no organisation yet.
+            # this user's organisations, and accounts that belong to no organisation yet —
+            # active ones, never the operator's (superuser) accounts.
             mine = self._ids(request)
             kwargs["queryset"] = (
                 get_user_model()
                 .objects.filter(Q(memberships__organisation_id__in=mine) | Q(memberships=None))
+                .filter(is_active=True, is_superuser=False)
                 .distinct()
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -212,6 +212,22 @@ def test_the_membership_form_offers_no_other_organisations_organisers(client):
 
 
 @pytest.mark.django_db
+def test_the_membership_form_never_offers_the_operators_or_disabled_accounts(client):
+    from tests.factories import MembershipFactory, UserFactory
+
+    owner = MembershipFactory(role="owner")
+    UserFactory(username="operator-root", is_superuser=True, is_staff=True)
+    UserFactory(username="gone-away", is_active=False)
+    UserFactory(username="new-colleague")
+    client.force_login(owner.user)
+
+    page = client.get("/admin/campaign/membership/add/").content.decode()
+
+    assert "new-colleague" in page
+    assert "operator-root" not in page and "gone-away" not in page
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "fields"),
     [
