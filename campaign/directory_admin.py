@@ -18,9 +18,10 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from campaign.admin import OrganisationScopedAdmin
 from campaign.directory import mep_full_name
 from campaign.models import Body, BodyMembership, LetterTemplate, Mandate, Mep, RollCall
-from campaign.permissions import WRITE_ROLES, organisation_ids_for
+from campaign.permissions import organisation_ids_for
 from campaign.targeting import TargetingInvalidError, meps_targeted, targeting_parse
 from campaign.templating import TemplateInvalidError, template_validate
 
@@ -192,7 +193,10 @@ class LetterTemplateForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(LetterTemplate)
-class LetterTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class LetterTemplateAdmin(OrganisationScopedAdmin):
+    # Scoped, permission-checked and audited like every organiser-facing admin (an admin of
+    # its own before, whose saves went unrecorded).
+    organisation_path = "campaign__organisation"
     form = LetterTemplateForm
     list_display = ["campaign", "language", "subject", "locked", "reach_count"]
     list_filter = ["language", "locked"]
@@ -270,51 +274,8 @@ class LetterTemplateAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         }
         return TemplateResponse(request, "admin/campaign/lettertemplate/preview.html", context)
 
-    def _ids(self, request: HttpRequest, *, write: bool = False) -> list[int]:
-        return organisation_ids_for(user=request.user, roles=WRITE_ROLES if write else None)
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[LetterTemplate]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(campaign__organisation__in=self._ids(request))
-            .select_related("campaign")
-        )
-
-    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        if not (request.user.is_active and request.user.is_staff):
-            return False
-        if isinstance(obj, LetterTemplate):
-            return obj.campaign.organisation_id in self._ids(request)
-        return bool(self._ids(request))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self.has_view_permission(request)
-
-    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
-        if not request.user.is_staff:
-            return False
-        if isinstance(obj, LetterTemplate):
-            return obj.campaign.organisation_id in self._ids(request, write=True)
-        return bool(self._ids(request, write=True))
-
-    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
-        return self._may_write(request, None)
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_write(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return self._may_write(request, obj)
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "campaign":
-            from campaign.models import Campaign
-
-            kwargs["queryset"] = Campaign.objects.filter(
-                organisation__in=self._ids(request, write=True)
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().get_queryset(request).select_related("campaign")
 
     def _reached(self, template: LetterTemplate) -> QuerySet[Mep] | None:
         try:

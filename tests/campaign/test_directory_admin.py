@@ -60,6 +60,21 @@ def test_a_valid_template_is_saved_and_shows_whom_it_reaches(organiser, world): 
     assert "Anna Für" in page and "no e-mail address" in page
 
 
+def test_saving_and_changing_a_template_in_the_admin_is_in_the_audit_log(organiser, world):  # noqa: F811
+    from campaign.models import AuditEntry
+
+    organiser.post(reverse("admin:campaign_lettertemplate_add"), _form(world))
+    template = LetterTemplate.objects.get(language="de")
+    organiser.post(
+        reverse("admin:campaign_lettertemplate_change", args=[template.pk]),
+        _form(world, subject="Bitte handeln Sie jetzt"),
+    )
+
+    entries = AuditEntry.objects.filter(action__startswith="lettertemplate.").order_by("pk")
+    assert [entry.action for entry in entries] == ["lettertemplate.create", "lettertemplate.update"]
+    assert {entry.organisation_id for entry in entries} == {world.campaign.organisation_id}
+
+
 def test_the_organiser_cancels_the_queued_letters_to_one_mep(organiser, world):  # noqa: F811
     result = _write(world, mep_ids=[1001, 1002])
     _confirm(result.request.pk)
