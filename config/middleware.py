@@ -6,7 +6,8 @@ import logging
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
@@ -66,3 +67,31 @@ class TokenPagesMiddleware:
             response["Referrer-Policy"] = "strict-origin"
             add_never_cache_headers(response)  # a person's data, or a way into it
         return response
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's, but a request that is not GET or HEAD, to an address that only exists with
+    a trailing slash, is answered 308 (method and body kept: a client that follows it
+    re-sends its POST) with a JSON body naming the address, not 301 with an empty body (a
+    client that follows that turns the POST into a GET and gets 405; one that does not is
+    left with nothing to read). Under DEBUG, Django raises instead; so does this, unchanged."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        unsafe = request.method not in ("GET", "HEAD")
+        if response.status_code == 404 and unsafe and self.should_redirect_with_slash(request):
+            target = request.get_full_path(force_append_slash=True)
+            redirect = JsonResponse(
+                {
+                    "error": {
+                        "code": "trailing_slash",
+                        "message": f"This address ends with a slash: {target}",
+                        "fields": {},
+                    }
+                },
+                status=308,
+            )
+            redirect["Location"] = target
+            response = redirect
+        return super().process_response(request, response)

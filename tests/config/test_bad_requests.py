@@ -122,3 +122,19 @@ def test_a_nul_in_a_json_body_is_refused_by_the_api_itself(org_api: APIClient):
 
     assert response.status_code == 400
     assert "title" in response.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+def test_a_post_missing_its_trailing_slash_is_told_where_to_go_and_keeps_its_method(client):
+    from tests.factories import PetitionFactory
+
+    petition = PetitionFactory()
+    path = f"/api/v1/campaigns/{petition.campaign.slug}/signatures"
+
+    response = client.post(path, {"first_name": "Ana"}, content_type="application/json")
+
+    assert response.status_code == 308  # a client that follows it POSTs again, body and all
+    assert response["Location"] == path + "/"
+    assert response.json()["error"]["code"] == "trailing_slash"
+    # GET keeps Django's permanent redirect.
+    assert client.get(f"/api/v1/campaigns/{petition.campaign.slug}").status_code == 301
