@@ -1049,6 +1049,7 @@ _SECOND_CALL_RE = re.compile(
     r"(?:called|calls|call) (?:on|upon) |urged |urges |asked |invited |requested |encouraged )",
     re.IGNORECASE,
 )
+_ELIDED_SECOND_CALL_RE = re.compile(r"[,;]? and (?:also )?(?:on|upon) (?=(?:the )?[A-Z])")
 _MAX_ADDRESSEE_CHARS = 400
 
 
@@ -1245,9 +1246,15 @@ def _with_cleaned_action(
     """Clean the action and split off a second, separately addressed demand if there is one."""
     action = call.action
     second = _SECOND_CALL_RE.search(action)
+    verb = ""
+    if second is None:
+        # "called on the Council to adopt sanctions and on the Commission to suspend aid":
+        # the second demand shares the first one's "called on".
+        second = _ELIDED_SECOND_CALL_RE.search(action)
+        verb = "called on "
     extra: list[_RawCall] = []
     if second is not None and previous is not None and warnings is not None:
-        tail = f"Parliament {action[second.end() :]}"
+        tail = f"Parliament {verb}{action[second.end() :]}"
         # One split at most: deeper chains stay in the second call's action.
         extra = _calls_in_sentence(tail, previous, country, warnings, split_second_call=False)
         extra = [

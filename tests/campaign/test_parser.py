@@ -995,3 +995,17 @@ def test_control_characters_are_dropped_from_what_is_read() -> None:
     )
 
     assert parsed.calls[0].action == "release all political prisoners"
+
+
+def test_a_second_addressee_sharing_the_first_ones_called_on_is_a_second_call() -> None:
+    parsed = parse_oeil_summary(
+        HEAD + "Parliament called on the Council to adopt targeted sanctions and on the "
+        "Commission to suspend budget support. It also called on the authorities to focus on "
+        "the economy and on reforms.\n"
+    )
+
+    assert [(call.addressees, call.action) for call in parsed.calls] == [
+        (("Council",), "adopt targeted sanctions"),
+        (("Commission",), "suspend budget support"),
+        (("Authorities of Togo",), "focus on the economy and on reforms"),
+    ]
