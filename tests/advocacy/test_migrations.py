@@ -116,3 +116,24 @@ def test_outbox_indexes_are_replaced_without_holding_off_new_outbox_rows(migrati
     assert sql[0].startswith(f'CREATE INDEX CONCURRENTLY "{new}"')
     assert sql[1].startswith(f'DROP INDEX CONCURRENTLY IF EXISTS "{old}"')
     assert not any(line.startswith(("BEGIN", "COMMIT")) for line in sql)
+
+
+@pytest.mark.django_db
+def test_a_signature_inserted_by_the_previous_release_gets_no_news_opt_in():
+    """Between `migrate` and the restart, processes of the previous release insert signatures
+    without naming the new column; the database fills it in rather than refusing the row."""
+    from tests.factories import PetitionFactory, SupporterFactory
+
+    petition = PetitionFactory()
+    supporter = SupporterFactory(organisation=petition.campaign.organisation)
+    consent = supporter.consents.create(
+        purpose="signature", text="I agree.", version=1, given_at=timezone.now(), channel="api"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO advocacy_signature (petition_id, supporter_id, status, consent_id, "
+            "country, channel, created_at) VALUES (%s, %s, 'pending', %s, 'DE', 'api', %s) "
+            "RETURNING wants_organisation_news",
+            [petition.pk, supporter.pk, consent.pk, timezone.now()],
+        )
+        assert cursor.fetchone()[0] in (False, 0)
