@@ -5,11 +5,16 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from email.utils import formataddr
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import get_script_prefix, reverse
 
 from advocacy.tokens import token_make
+
+if TYPE_CHECKING:
+    from campaign.models import Organisation
 
 
 def normalise_email(raw: str) -> str:
@@ -90,3 +95,15 @@ def unsubscribe_headers(*, url: str) -> dict[str, str]:
         "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
+
+
+def header_text(value: str) -> str:
+    """`value` as one header line: every run of whitespace (tabs and line boundaries too) as
+    one space. For titles and names saved before campaign.validators refused such characters:
+    the mail goes out, on one line, instead of failing for the supporter."""
+    return " ".join(value.split())
+
+
+def organisation_sender(organisation: Organisation) -> str:
+    """The From of the organisation's mails: its name and sending address."""
+    return formataddr((header_text(organisation.name), organisation.sending_address))

@@ -27,7 +27,13 @@ from django.db.models import Count, Field, Model, Q, QuerySet
 from django.db.models.functions import MD5
 from django.utils import timezone
 
-from advocacy.emails import token_url, unsubscribe_headers, unsubscribe_url
+from advocacy.emails import (
+    header_text,
+    organisation_sender,
+    token_url,
+    unsubscribe_headers,
+    unsubscribe_url,
+)
 from advocacy.models import (
     Channel,
     ConsentPurpose,
@@ -565,8 +571,8 @@ def _confirmation_email_write(*, request: LetterRequest, letters: Sequence[Lette
     outbound_email_create(
         kind=EmailKind.LETTER_CONFIRMATION,
         recipient=supporter.email,
-        sender=formataddr((organisation.name, organisation.sending_address)),
-        subject=f"Please confirm your letters: {campaign.title}"[:300],
+        sender=organisation_sender(organisation),
+        subject=f"Please confirm your letters: {header_text(campaign.title)}"[:300],
         body_text=(
             f"{greeting}\n\n"
             f"Thank you for writing to Members of the European Parliament about "
@@ -1128,8 +1134,8 @@ def _copy_email_write(*, request: LetterRequest, letters: Sequence[Letter]) -> N
     outbound_email_create(
         kind=EmailKind.LETTER_COPY,
         recipient=supporter.email,
-        sender=formataddr((organisation.name, organisation.sending_address)),
-        subject=f"Your letters: {request.campaign.title}"[:300],
+        sender=organisation_sender(organisation),
+        subject=f"Your letters: {header_text(request.campaign.title)}"[:300],
         body_text=(
             f"Dear {supporter.first_name},\n\n"
             "Thank you for confirming. Here is a copy of what you sent.\n\n"

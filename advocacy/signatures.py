@@ -15,7 +15,6 @@ import threading
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import timedelta
-from email.utils import formataddr
 from typing import Any, cast
 
 from django.conf import settings
@@ -25,7 +24,13 @@ from django.db.models import F, Field, Model
 from django.utils import timezone
 
 from advocacy.disposable import email_disposable_check
-from advocacy.emails import token_url, unsubscribe_headers, unsubscribe_url
+from advocacy.emails import (
+    header_text,
+    organisation_sender,
+    token_url,
+    unsubscribe_headers,
+    unsubscribe_url,
+)
 from advocacy.models import (
     Consent,
     ConsentPurpose,
@@ -115,7 +120,13 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
         "Please confirm your signature: open this link and press the button on the page.\n\n"
         f"{confirmation_url(signature_id=signature.pk)}\n\n"
         f"The link is valid for {days} days. Your signature counts once you have confirmed it.\n"
-        "If you did not sign, ignore this e-mail and nothing will happen.\n\n"
+        + (
+            f"You also asked to hear from {organisation.name}: confirming agrees to that too "
+            "(every mail lets you unsubscribe).\n"
+            if signature.wants_organisation_news
+            else ""
+        )
+        + "If you did not sign, ignore this e-mail and nothing will happen.\n\n"
         f"With thanks,\n{organisation.name}\n\n"
         "--\n"
         f"Unsubscribe: {unsubscribe}\n"
@@ -123,8 +134,8 @@ def _confirmation_email_build(*, signature: Signature, supporter: Supporter) -> 
     return outbound_email_build(
         kind=EmailKind.SIGNATURE_CONFIRMATION,
         recipient=supporter.email,
-        sender=formataddr((organisation.name, organisation.sending_address)),
-        subject=f"Please confirm your signature: {campaign.title}"[:300],
+        sender=organisation_sender(organisation),
+        subject=f"Please confirm your signature: {header_text(campaign.title)}"[:300],
         body_text=body,
         headers=unsubscribe_headers(url=unsubscribe),
         organisation=organisation,
@@ -223,7 +234,8 @@ def signature_create(
             None if new_supporter else _signature_for_update(petition=petition, supporter=supporter)
         )
         if existing is not None:
-            _news_wanted_on_confirmation(existing, wants_organisation_news)
+            # A tick now is not taken: whoever signs again may not be the address's owner,
+            # and the owner confirms with the mail of the first signing (what it says stands).
             return SignResult(existing, False, _resend_if_due(signature=existing))
         try:
             # A savepoint: when a concurrent request inserted the same (petition, supporter)
@@ -241,7 +253,6 @@ def signature_create(
             existing = _signature_for_update(petition=petition, supporter=supporter)
             if existing is None:  # not the unique constraint after all
                 raise
-            _news_wanted_on_confirmation(existing, wants_organisation_news)
             return SignResult(existing, False, _resend_if_due(signature=existing))
         _confirmation_email_write(signature=signature, supporter=supporter)
     return SignResult(signature, True, True)
@@ -523,16 +534,6 @@ def _signature_insert(
     signature.petition = petition
     signature.supporter = supporter
     return signature
-
-
-def _news_wanted_on_confirmation(signature: Signature, wants_news: bool) -> None:
-    """Signing again with the news box ticked: the opt-in waits for the confirmation of a
-    pending signature. A confirmed one cannot be confirmed again, so the tick is not taken:
-    the address's owner has not proved it is theirs this time."""
-    pending = signature.status == SignatureStatus.PENDING
-    if wants_news and pending and not signature.wants_organisation_news:
-        signature.wants_organisation_news = True
-        Signature.objects.filter(pk=signature.pk).update(wants_organisation_news=True)
 
 
 def _organisation_news_opt_in(

@@ -10,7 +10,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import formataddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,7 +23,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from advocacy.countries import COUNTRY_CODES
-from advocacy.emails import absolute_url, normalise_email, unsubscribe_headers, unsubscribe_url
+from advocacy.emails import (
+    absolute_url,
+    header_text,
+    normalise_email,
+    organisation_sender,
+    unsubscribe_headers,
+    unsubscribe_url,
+)
 from advocacy.models import (
     Consent,
     ConsentPurpose,
@@ -34,6 +40,7 @@ from advocacy.models import (
     OutboundEmail,
     OutboundEmailStatus,
     Signature,
+    SignatureStatus,
     Supporter,
     WebhookDelivery,
 )
@@ -425,6 +432,11 @@ def supporter_unsubscribe(*, supporter_id: int) -> Supporter:
             purpose=ConsentPurpose.ORGANISATION_NEWS,
             withdrawn_at__isnull=True,
         ).update(withdrawn_at=now)
+        # A news box ticked on a signature not yet confirmed: confirming it later must not
+        # opt back in the person who has just said no.
+        Signature.objects.filter(
+            supporter=supporter, status=SignatureStatus.PENDING, wants_organisation_news=True
+        ).update(wants_organisation_news=False)
         supporter.refresh_from_db()
     return supporter
 
@@ -721,8 +733,8 @@ def supporter_data_link_send(*, email: str) -> int:
             outbound_email_create(
                 kind=EmailKind.NOTIFICATION,
                 recipient=address,
-                sender=formataddr((organisation.name, organisation.sending_address)),
-                subject=f"Your data held by {organisation.name}"[:300],
+                sender=organisation_sender(organisation),
+                subject=f"Your data held by {header_text(organisation.name)}"[:300],
                 body_text=(
                     "Hello,\n\n"
                     f"Someone (hopefully you) asked which data {organisation.name} holds about "

@@ -189,13 +189,39 @@ def test_no_one_can_opt_another_persons_address_in_to_news(petition, first_time)
     assert not Consent.objects.filter(purpose=ConsentPurpose.ORGANISATION_NEWS).exists()
 
 
-def test_ticking_news_when_signing_again_before_confirming_counts_on_confirmation(petition):
+def test_a_news_tick_when_signing_again_is_not_taken(petition):
+    # Whoever signs again may not own the address; its owner confirms what the first
+    # signing's mail said (here: no news).
     first = _sign(petition)
     _sign(petition, wants_organisation_news=True)
 
     signature_confirm(token=_token(first.signature))
 
-    assert Supporter.objects.get().wants_organisation_news
+    assert not Supporter.objects.get().wants_organisation_news
+
+
+def test_the_confirmation_mail_says_confirming_also_subscribes_to_news(petition):
+    _sign(petition, email="news@example.net", wants_organisation_news=True)
+    _sign(petition, email="plain@example.net")
+
+    news, plain = (
+        OutboundEmail.objects.get(recipient=address).body_text
+        for address in ("news@example.net", "plain@example.net")
+    )
+    assert "You also asked to hear from" in news and "confirming agrees to that too" in news
+    assert "hear from" not in plain
+
+
+def test_unsubscribing_before_confirming_is_not_undone_by_the_confirmation(petition):
+    from advocacy.supporters import supporter_unsubscribe
+
+    result = _sign(petition, wants_organisation_news=True)
+    supporter_unsubscribe(supporter_id=result.signature.supporter_id)
+
+    signature_confirm(token=_token(result.signature))
+
+    assert not Supporter.objects.get().wants_organisation_news
+    assert not Consent.objects.filter(purpose=ConsentPurpose.ORGANISATION_NEWS).exists()
 
 
 def test_a_paused_campaign_refuses_signatures(petition):
@@ -551,3 +577,20 @@ def test_keys_are_unique_and_a_forked_process_takes_its_own(db, monkeypatch):
     monkeypatch.setattr(signatures.os, "getpid", lambda: -1)  # as in a forked child
     after_fork = signatures._keys_take()
     assert after_fork not in left and after_fork not in taken
+
+
+def test_a_title_saved_before_titles_were_checked_still_lets_people_sign(petition):
+    from campaign.models import Campaign, Organisation
+
+    Campaign.objects.filter(pk=petition.campaign_id).update(title="Save\tthe\x1ebees")
+    Organisation.objects.filter(pk=petition.campaign.organisation_id).update(name="Bee\u2028Org")
+    petition = PetitionFactory._meta.model.objects.select_related("campaign__organisation").get(
+        pk=petition.pk
+    )
+
+    result = _sign(petition)
+
+    assert result.created
+    mail = OutboundEmail.objects.get()
+    assert mail.subject == "Please confirm your signature: Save the bees"
+    assert mail.sender.startswith("Bee Org <")
