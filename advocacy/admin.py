@@ -225,7 +225,7 @@ class OutboundEmailAdmin(ReadOnlyScopedAdmin):
     # The body and headers hold the supporter's own links (confirm, unsubscribe, my data),
     # each a bearer token: shown whole, any organiser, a viewer too, could confirm a
     # signature or send letters in a supporter's name. They are shown with the links hidden.
-    exclude = ["body_text", "headers"]
+    exclude = ["body_text", "body_html", "headers"]
     readonly_fields = ["body_without_links", "headers_without_links"]
 
     @admin.display(description="Body (links hidden)")

@@ -1,4 +1,6 @@
-"""Turn a lost database into a clean 503 for every request, page or API."""
+"""Resolute's own middleware: a lost database as a clean 503 for every request, page or API;
+pages opened from token links kept out of caches and other sites' Referers; a POST missing
+its trailing slash as a 308 a client can follow."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import escape_leading_slashes
 
 logger = logging.getLogger(__name__)
 
@@ -74,14 +77,16 @@ class CommonMiddleware(DjangoCommonMiddleware):
     a trailing slash, is answered 308 (method and body kept: a client that follows it
     re-sends its POST) with a JSON body naming the address, not 301 with an empty body (a
     client that follows that turns the POST into a GET and gets 405; one that does not is
-    left with nothing to read). Under DEBUG, Django raises instead; so does this, unchanged."""
+    left with nothing to read). Under DEBUG too: Django raises there to warn the developer,
+    and a 308 needs no warning."""
 
     def process_response(
         self, request: HttpRequest, response: HttpResponseBase
     ) -> HttpResponseBase:
         unsafe = request.method not in ("GET", "HEAD")
         if response.status_code == 404 and unsafe and self.should_redirect_with_slash(request):
-            target = request.get_full_path(force_append_slash=True)
+            # escape_leading_slashes: as Django's own redirect, never "//host/…" (CVE-2018-14574).
+            target = escape_leading_slashes(request.get_full_path(force_append_slash=True))
             redirect = JsonResponse(
                 {
                     "error": {
