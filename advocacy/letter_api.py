@@ -22,6 +22,7 @@ from advocacy.letter_serializers import (
 from advocacy.letters import (
     campaign_get_for_letters,
     letter_preview,
+    letter_preview_ratelimit_check,
     letter_ratelimit_check,
     letter_request_confirm,
     letter_request_create,
@@ -71,6 +72,7 @@ class LetterPreviewApi(APIView):
                 "`mep_not_targeted`)."
             ),
             404: error_response("No live letter campaign (`campaign_not_found`)."),
+            429: error_response("Too many previews (`rate_limited`); see Retry-After."),
         },
     )
     def post(self, request: Request, slug: str) -> Response:
@@ -78,6 +80,7 @@ class LetterPreviewApi(APIView):
         serializer = LetterPreviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
+        letter_preview_ratelimit_check(ip=client_ip(request._request))
         drafts = letter_preview(
             campaign=campaign,
             country=data["country"],

@@ -20,6 +20,7 @@ from advocacy.letters import (
     consent_text,
     letter_body_problem,
     letter_preview,
+    letter_preview_ratelimit_check,
     letter_ratelimit_check,
     letter_request_confirm,
     letter_request_create,
@@ -173,6 +174,8 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            if action != "send":  # sending has its own, stricter limit below
+                letter_preview_ratelimit_check(ip=client_ip(request))
             drafts = letter_preview(
                 campaign=campaign,
                 country=country,

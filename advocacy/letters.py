@@ -1255,3 +1255,21 @@ def letter_ratelimit_check(*, ip: str, email: str) -> None:
     from advocacy.ratelimit import attempts_ratelimit_check
 
     attempts_ratelimit_check(action="letter", ip=ip, email=email)
+
+
+# A supporter previews a few times while editing; ten times the writing limit per IP leaves
+# room for an office or a campus behind one address, and still bounds a loop that renders
+# letters to a hundred MEPs per request.
+PREVIEWS_PER_WRITE = 10
+
+
+def letter_preview_ratelimit_check(*, ip: str) -> None:
+    """Raise RateLimitedError (429) when this IP has asked for too many previews."""
+    from advocacy.ratelimit import attempts_ratelimit_check
+
+    attempts_ratelimit_check(
+        action="letter-preview",
+        ip=ip,
+        email="",
+        per_ip=PREVIEWS_PER_WRITE * int(settings.RATELIMIT_PER_IP),
+    )

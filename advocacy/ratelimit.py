@@ -138,15 +138,18 @@ def _email_key(email: str) -> str:
         return email.strip().lower()
 
 
-def attempts_ratelimit_check(*, action: str, ip: str, email: str) -> None:
+def attempts_ratelimit_check(
+    *, action: str, ip: str, email: str, per_ip: int | None = None
+) -> None:
     """Raise RateLimitedError (429, with Retry-After) when this IP or this address has made too
     many `action` attempts in the current window. Both counters are bumped on every attempt;
-    each action counts separately."""
+    each action counts separately. `per_ip` replaces RATELIMIT_PER_IP for this action."""
     if not settings.RATELIMIT_ENABLED:
         return
     counters = []
     if ip and ip not in settings.RATELIMIT_ALLOWED_IPS:
-        counters.append(Counter(f"{action}-ip", ip, settings.RATELIMIT_PER_IP))
+        limit = settings.RATELIMIT_PER_IP if per_ip is None else per_ip
+        counters.append(Counter(f"{action}-ip", ip, limit))
     if email:
         counters.append(Counter(f"{action}-email", _email_key(email), settings.RATELIMIT_PER_EMAIL))
     if not counters:

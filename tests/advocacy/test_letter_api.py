@@ -155,3 +155,20 @@ def test_a_bad_confirmation_token_is_named_in_the_error(api, world, settings, to
     assert response.status_code == status
     error = response.json()["error"]
     assert error["code"] == code and list(error["fields"]) == ["token"]
+
+
+def test_previews_are_rate_limited_per_ip_more_loosely_than_writing(world, settings):  # noqa: F811
+    import uuid
+
+    settings.RATELIMIT_ENABLED = True
+    settings.RATELIMIT_PER_IP = 1  # so ten previews an hour per IP
+    n = uuid.uuid4().int  # a fresh address: counters live in the shared Redis
+    ip = f"10.{n % 250}.{(n >> 8) % 250}.{(n >> 16) % 250 + 1}"
+    url = f"/api/v1/campaigns/{world.campaign.slug}/letters/preview"
+
+    statuses = [
+        APIClient().post(url, _payload(), format="json", REMOTE_ADDR=ip).status_code
+        for _ in range(11)
+    ]
+
+    assert statuses == [200] * 10 + [429]
