@@ -210,6 +210,18 @@ class MembershipAdmin(OrganisationScopedAdmin):
             )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(
+        self, request: HttpRequest, obj: Any | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
+        form = super().get_form(request, obj, change, **kwargs)
+        field = form.base_fields.get("user")
+        if obj is not None and isinstance(field, forms.ModelChoiceField):
+            # An existing member stays selectable even when their account is now disabled,
+            # so their role can still be changed (the dropdown offers active accounts only).
+            offered = field.queryset.values("pk")  # type: ignore[union-attr]
+            field.queryset = get_user_model().objects.filter(Q(pk__in=offered) | Q(pk=obj.user_id))
+        return form
+
 
 class CallInline(admin.TabularInline):  # type: ignore[type-arg]
     model = Call

@@ -228,6 +228,25 @@ def test_the_membership_form_never_offers_the_operators_or_disabled_accounts(cli
 
 
 @pytest.mark.django_db
+def test_a_member_whose_account_was_disabled_can_still_have_their_role_changed(client):
+    from campaign.models import Membership
+    from tests.factories import MembershipFactory
+
+    owner = MembershipFactory(role="owner")
+    member = MembershipFactory(organisation=owner.organisation, role="editor")
+    type(member.user).objects.filter(pk=member.user_id).update(is_active=False)
+    client.force_login(owner.user)
+
+    response = client.post(
+        f"/admin/campaign/membership/{member.pk}/change/",
+        {"user": member.user_id, "organisation": owner.organisation_id, "role": "viewer"},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Membership.objects.get(pk=member.pk).role == "viewer"
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     ("url", "fields"),
     [
