@@ -29,4 +29,7 @@ echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check .
 echo "== mypy"; .venv/bin/mypy config campaign advocacy
 echo "== migrations"; .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== collectstatic"; .venv/bin/python manage.py collectstatic --noinput -v0
-echo "== pytest"; .venv/bin/python -m pytest "$@"
+# --create-db: the test database is built from the migrations on every run. pytest's
+# --reuse-db (pyproject.toml, for quick local runs) would keep a database migrated by an
+# earlier version of a migration that was since amended, and test that instead.
+echo "== pytest"; .venv/bin/python -m pytest --create-db "$@"
