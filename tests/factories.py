@@ -5,8 +5,10 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from campaign import models as cm
+from campaign.api_tokens import api_token_create
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):
@@ -226,3 +228,13 @@ def oeil_summary(*, vote: str, call: str) -> str:
         "2024/2822(RSP) - 19/09/2024 - Text adopted by Parliament, single reading\n\n"
         f"The European Parliament {vote}.\n\n{call}\n"
     )
+
+
+def org_api_client(
+    organisation: cm.Organisation, role: str = cm.OrganisationRole.EDITOR
+) -> APIClient:
+    """An API client holding a new organiser API token of `organisation` with `role`."""
+    _, raw = api_token_create(organisation=organisation, name="test", role=role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client

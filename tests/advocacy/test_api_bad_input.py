@@ -10,11 +10,10 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from campaign.api_tokens import api_token_create
-from campaign.models import Campaign, OrganisationRole
+from campaign.models import Campaign
 from config.memo import memo
 from tests.advocacy.test_letters import world  # noqa: F401  (a fixture)
-from tests.factories import CampaignFactory, OrganisationFactory, PetitionFactory
+from tests.factories import CampaignFactory, OrganisationFactory, PetitionFactory, org_api_client
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +22,6 @@ pytestmark = pytest.mark.django_db
 def _fresh(settings):
     settings.RATELIMIT_ENABLED = False
     memo.clear()
-
-
-def _org_client(organisation: Any) -> APIClient:
-    _, raw = api_token_create(organisation=organisation, name="t", role=OrganisationRole.EDITOR)
-    client = APIClient(raise_request_exception=False)
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 def _fields(response: Any) -> dict[str, Any]:
@@ -51,7 +43,7 @@ def _fields(response: Any) -> dict[str, Any]:
     ],
 )
 def test_filters_that_look_numeric_or_dated_but_are_not_get_a_400_naming_them(path, field):
-    response = _org_client(OrganisationFactory()).get(path)
+    response = org_api_client(OrganisationFactory()).get(path)
     assert response.status_code == 400
     assert field in _fields(response)
 
@@ -61,7 +53,7 @@ def test_a_slug_already_taken_is_refused_by_name_on_update():
     campaign = CampaignFactory(organisation=mine, slug="mine")
     CampaignFactory(organisation=mine, slug="also-mine")
     CampaignFactory(organisation=theirs, slug="theirs")
-    client = _org_client(mine)
+    client = org_api_client(mine)
 
     for taken in ("theirs", "also-mine"):
         response = client.patch(
@@ -115,7 +107,7 @@ def test_a_paired_surrogate_escape_is_an_ordinary_character():
 def test_the_organiser_api_refuses_surrogates_too():
     organisation = OrganisationFactory()
     campaign = CampaignFactory(organisation=organisation)
-    client = _org_client(organisation)
+    client = org_api_client(organisation)
     for path, body in (
         (f"/api/v1/org/campaigns/{campaign.pk}/status/", '{"status": "\\ud800"}'),
         ("/api/v1/org/webhooks/", '{"url": "https://example.org/h", "events": ["\\ud800"]}'),

@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from advocacy.models import EmailKind, OutboundEmail, OutboundEmailStatus
 from advocacy.outbox import (
@@ -27,9 +26,8 @@ from advocacy.outbox import (
     outbound_email_build,
     outbound_email_send_many,
 )
-from campaign.api_tokens import api_token_create
-from campaign.models import Campaign, Organisation, OrganisationRole
-from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory
+from campaign.models import Campaign, OrganisationRole
+from tests.factories import CampaignFactory, MembershipFactory, OrganisationFactory, org_api_client
 
 # The boundaries Django's own path already refused (\x85, U+2028) and the three compat32
 # folded on while the outbox let them through (\x1c, \x1d, \x1e).
@@ -155,19 +153,12 @@ def test_a_row_from_before_the_check_fails_and_puts_no_header_on_the_wire(settin
 # --- Where organisers type the values -------------------------------------------------------
 
 
-def _client(organisation: Organisation) -> APIClient:
-    _, raw = api_token_create(organisation=organisation, name="test", role=OrganisationRole.EDITOR)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("title", NOT_SINGLE_LINE)
 def test_the_org_api_refuses_a_campaign_title_that_is_not_a_single_line(title):
     organisation = OrganisationFactory()
     campaign = CampaignFactory(organisation=organisation, title="Save bees")
-    api = _client(organisation)
+    api = org_api_client(organisation)
 
     created = api.post("/api/v1/org/campaigns/", {"title": title}, format="json")
     edited = api.patch(f"/api/v1/org/campaigns/{campaign.pk}/", {"title": title}, format="json")

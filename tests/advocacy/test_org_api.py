@@ -25,19 +25,13 @@ from tests.factories import (
     PetitionFactory,
     SignatureFactory,
     oeil_summary,
+    org_api_client,
 )
 
 KAZAKHSTAN = (
     Path(__file__).resolve().parents[2]
     / "campaign/fixtures/resolutions/oeil-2022-2505-RSP-kazakhstan.txt"
 ).read_text()
-
-
-def _client(organisation: Any, role: str = OrganisationRole.EDITOR) -> APIClient:
-    _, raw = api_token_create(organisation=organisation, name="test", role=role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def org_b():
 
 @pytest.fixture
 def api_a(org_a):
-    return _client(org_a)
+    return org_api_client(org_a)
 
 
 # --- Authentication -------------------------------------------------------------------------
@@ -133,7 +127,7 @@ def test_a_template_cannot_be_attached_to_another_organisations_campaign(api_a, 
 @pytest.mark.django_db
 def test_a_viewer_token_reads_but_cannot_write(org_a):
     campaign = CampaignFactory(organisation=org_a, status=CampaignStatus.DRAFT)
-    viewer = _client(org_a, OrganisationRole.VIEWER)
+    viewer = org_api_client(org_a, OrganisationRole.VIEWER)
     assert viewer.get("/api/v1/org/campaigns/").status_code == 200
     assert viewer.post("/api/v1/org/campaigns/", {"title": "New"}).status_code == 403
     assert viewer.patch(f"/api/v1/org/campaigns/{campaign.pk}/", {"title": "x"}).status_code == 403

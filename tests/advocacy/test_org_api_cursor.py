@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from campaign.api_tokens import api_token_create
 from campaign.models import Organisation, OrganisationRole
-from tests.factories import OrganisationFactory, PetitionFactory, SignatureFactory
+from tests.factories import OrganisationFactory, PetitionFactory, SignatureFactory, org_api_client
 
 LISTS = [
     "/api/v1/org/campaigns/",
@@ -52,10 +51,7 @@ def organisation() -> Organisation:
 
 @pytest.fixture
 def api(organisation: Organisation) -> APIClient:
-    _, raw = api_token_create(organisation=organisation, name="test", role=OrganisationRole.VIEWER)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
+    return org_api_client(organisation, OrganisationRole.VIEWER)
 
 
 @pytest.mark.django_db

@@ -4,21 +4,12 @@ holds it can forge deliveries the organisation's systems will trust."""
 from __future__ import annotations
 
 import pytest
-from rest_framework.test import APIClient
 
 from advocacy.models import Webhook
-from campaign.api_tokens import api_token_create
 from campaign.models import AuditEntry, OrganisationRole
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, org_api_client
 
 SECRET = "f" * 64
-
-
-def _client(organisation, role=OrganisationRole.EDITOR) -> APIClient:
-    _, raw = api_token_create(organisation=organisation, name="test", role=role)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
-    return client
 
 
 @pytest.fixture
@@ -31,7 +22,7 @@ def webhook():
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [OrganisationRole.VIEWER, OrganisationRole.OWNER])
 def test_listing_and_reading_webhooks_never_shows_the_secret(webhook, role):
-    client = _client(webhook.organisation, role)
+    client = org_api_client(webhook.organisation, role)
 
     listed = client.get("/api/v1/org/webhooks/")
     read = client.get(f"/api/v1/org/webhooks/{webhook.pk}/")
@@ -44,7 +35,7 @@ def test_listing_and_reading_webhooks_never_shows_the_secret(webhook, role):
 
 @pytest.mark.django_db
 def test_updating_a_webhook_does_not_show_the_secret(webhook):
-    response = _client(webhook.organisation).patch(
+    response = org_api_client(webhook.organisation).patch(
         f"/api/v1/org/webhooks/{webhook.pk}/", {"active": False}, format="json"
     )
 
@@ -58,7 +49,7 @@ def test_registering_a_webhook_shows_its_secret_in_that_reply_only(settings):
     settings.WEBHOOK_ALLOW_HTTP = True
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     organisation = OrganisationFactory()
-    client = _client(organisation)
+    client = org_api_client(organisation)
 
     created = client.post("/api/v1/org/webhooks/", {"url": "http://127.0.0.1/in"}, format="json")
 
@@ -71,7 +62,7 @@ def test_registering_a_webhook_shows_its_secret_in_that_reply_only(settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [OrganisationRole.EDITOR, OrganisationRole.OWNER])
 def test_rotating_the_secret_replaces_it_and_shows_the_new_one_once(webhook, role):
-    client = _client(webhook.organisation, role)
+    client = org_api_client(webhook.organisation, role)
 
     response = client.post(f"/api/v1/org/webhooks/{webhook.pk}/rotate-secret/")
 
@@ -87,7 +78,7 @@ def test_rotating_the_secret_replaces_it_and_shows_the_new_one_once(webhook, rol
 
 @pytest.mark.django_db
 def test_a_viewer_token_cannot_rotate_the_secret(webhook):
-    client = _client(webhook.organisation, OrganisationRole.VIEWER)
+    client = org_api_client(webhook.organisation, OrganisationRole.VIEWER)
 
     response = client.post(f"/api/v1/org/webhooks/{webhook.pk}/rotate-secret/")
 
@@ -99,7 +90,7 @@ def test_a_viewer_token_cannot_rotate_the_secret(webhook):
 
 @pytest.mark.django_db
 def test_another_organisations_webhook_cannot_be_rotated(webhook):
-    client = _client(OrganisationFactory(), OrganisationRole.OWNER)
+    client = org_api_client(OrganisationFactory(), OrganisationRole.OWNER)
 
     response = client.post(f"/api/v1/org/webhooks/{webhook.pk}/rotate-secret/")
 
