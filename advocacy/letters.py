@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -80,6 +79,7 @@ from campaign.targeting import TargetingRule, meps_targeted_by_any, targeting_pa
 from campaign.templating import (
     EU_COUNTRIES,
     SupporterValues,
+    bad_character,
     merge_values,
     template_choose,
     template_render,
@@ -368,17 +368,11 @@ def _compose(
     return text + "\n"
 
 
-def _has_bad_characters(text: str) -> bool:
-    return any(
-        unicodedata.category(ch) in {"Cc", "Cs", "Co", "Cn"} and ch not in "\n\t" for ch in text
-    )
-
-
 def clean_letter_text(text: str, *, field_name: str, max_length: int) -> str:
     """Plain text, line endings normalised; refuses binary/control characters and overlong
     text with LetterInvalidError naming the field."""
     value = text.replace("\r\n", "\n").replace("\r", "\n")
-    if _has_bad_characters(value):
+    if bad_character(value) is not None:  # the rule organisers' templates follow too
         raise LetterInvalidError(
             "The letter may only contain plain text.",
             fields={field_name: ["Only plain text is allowed (no control or binary characters)."]},
