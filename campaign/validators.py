@@ -21,12 +21,13 @@ LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 # character. Category Cc is exactly U+0000–U+001F and U+007F–U+009F (a closed set: Unicode
 # never assigns more to it); U+2028 and U+2029 are the two boundaries outside it. A regular
 # expression, not a loop over unicodedata: the outbox checks every header of every mail.
-HEADER_UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_HEADER_UNSAFE = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+HEADER_UNSAFE_CHARACTERS = re.compile(f"[{_HEADER_UNSAFE}]")
 
 # Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): harmless to
 # the mail's structure, but they reorder what the reader sees, so a subject or sender name
 # can display as text the organiser never wrote ("Trojan Source").
-_NOT_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NOT_SINGLE_LINE = re.compile(f"[{_HEADER_UNSAFE}" + r"\u202a-\u202e\u2066-\u2069]")
 
 SINGLE_LINE_MESSAGE = (
     "This must be a single line of plain text: no line breaks, control characters or "
