@@ -14,6 +14,7 @@ from advocacy.signatures import signature_create
 from advocacy.supporters import clean_email, supporter_data_link_send
 from config.memo import memo
 from tests.advocacy.test_letters import world  # noqa: F401  (a fixture)
+from tests.advocacy.test_ratelimit import _payload  # the signing API's minimal body
 from tests.factories import PetitionFactory, SignatureFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,16 +30,7 @@ def _fresh(settings):
 
 def _sign(petition, email):
     return APIClient().post(
-        f"/api/v1/campaigns/{petition.campaign.slug}/signatures/",
-        {
-            "first_name": "Ana",
-            "last_name": "Supporter",
-            "email": email,
-            "country": "DE",
-            "consent": True,
-            "consent_version": 1,
-        },
-        format="json",
+        f"/api/v1/campaigns/{petition.campaign.slug}/signatures/", _payload(email), format="json"
     )
 
 
