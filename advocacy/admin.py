@@ -22,6 +22,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from advocacy.emails import normalise_email
 from advocacy.exports import signatures_csv_lines
 from advocacy.models import OutboundEmail, Signature, Supporter
 from advocacy.selectors import SignatureCounts, signature_counts_for_petitions
@@ -44,6 +45,29 @@ class ReadOnlyScopedAdmin(OrganisationScopedAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class AddressSearchMixin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Search by an address as the organiser types it, not only as it is stored.
+
+    Addresses are stored as mail delivery spells them (`normalise_email`: "ana@bücher.de" is
+    kept as "ana@xn--bcher-kva.de"), so an organiser pasting the address from the supporter's
+    own e-mail would find nothing. The search runs on what was typed and on its stored
+    spelling; rows stored before the normalisation still match the first."""
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        typed = search_term.strip()
+        try:
+            stored = normalise_email(typed)
+        except ValueError:
+            return results, may_have_duplicates
+        if "@" not in typed or stored == typed:
+            return results, may_have_duplicates
+        also, also_duplicates = super().get_search_results(request, queryset, stored)
+        return results | also, may_have_duplicates or also_duplicates
 
 
 @admin.register(Signature)
@@ -160,7 +184,7 @@ def csv_response(lines: Iterator[str], name: str) -> StreamingHttpResponse:
 
 
 @admin.register(Supporter)
-class SupporterAdmin(ReadOnlyScopedAdmin):
+class SupporterAdmin(AddressSearchMixin, ReadOnlyScopedAdmin):
     list_display = ["id", "email", "first_name", "last_name", "country", "created_at", "erased_at"]
     list_filter = ["wants_organisation_news", ("created_at", admin.DateFieldListFilter)]
     search_fields = ["=email"]
@@ -217,7 +241,7 @@ class SupporterAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(ReadOnlyScopedAdmin):
+class OutboundEmailAdmin(AddressSearchMixin, ReadOnlyScopedAdmin):
     list_display = ["id", "kind", "recipient", "subject", "status", "attempts", "created_at"]
     list_filter = ["status", "kind"]
     search_fields = ["=recipient", "=message_id"]
