@@ -21,6 +21,7 @@ from campaign.importer.parser import (
     COUNTRIES,
     ParsedCall,
     ParsedResolution,
+    country_phrase,
     find_country,
     mentions_country,
 )
@@ -129,21 +130,15 @@ _PERSON_TITLES_RE = re.compile(
     r"|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
     r"|Commissioner|Mr|Mrs|Ms|Dr) [A-Z]"
 )
-# Country names that are written with "the".
-_COUNTRIES_WITH_ARTICLE = frozenset(
-    {"United States", "United Kingdom", "Netherlands", "Philippines", "United Arab Emirates",
-     "Democratic Republic of the Congo", "Republic of the Congo", "Czech Republic",
-     "Central African Republic", "Dominican Republic", "Gambia", "Bahamas", "Maldives",
-     "Comoros", "Seychelles", "Marshall Islands", "Solomon Islands"}
-)  # fmt: skip
 
 
 def _with_article(name: str) -> str:
-    """'Government of Kazakhstan' -> 'the Government of Kazakhstan'; people and states keep none."""
+    """'Government of Kazakhstan' -> 'the Government of Kazakhstan'; people and most states keep
+    none ('Kazakhstan', but 'the Netherlands')."""
     if _PERSON_TITLES_RE.match(name) and not re.match(r"^President of ", name):
         return name
-    if name in COUNTRIES and name not in _COUNTRIES_WITH_ARTICLE:
-        return name
+    if name in COUNTRIES:
+        return country_phrase(name)
     if name[:1].islower() and name.split(" ", 1)[0] in ("all", "those", "every", "each", "both"):
         return name
     return f"the {name}"
@@ -175,7 +170,8 @@ def _infinitive(action: str) -> str:
 
 _NOT_ADVERBS = frozenset(
     {"apply", "supply", "comply", "rely", "reply", "multiply", "ally", "rally", "fly", "tally",
-     "family", "italy", "july", "early", "only", "holy", "assembly", "jointly"}
+     "family", "italy", "july", "early", "only", "holy", "assembly", "jointly", "monopoly",
+     "anomaly", "bully", "folly", "jelly", "lily", "belly", "homily", "oligopoly"}
 )  # fmt: skip
 _LEADING_PHRASES_RE = re.compile(
     r"^(?:to|also|further|without delay|as a matter of (?:urgency|priority)|as soon as possible"
@@ -193,6 +189,45 @@ _CLAUSE_MARKERS = (
     " in line with ", " in accordance with ", " on the basis of ", " with a view to ",
     " as well as ", " including ", " in particular ", " notably ", " and to ", " while ",
     " whereas ", " without delay", " as soon as possible", " by means of ", " pending ",
+    " and for ",
+)  # fmt: skip
+# A comma inside a list of single words ("adequate, sustainable and predictable funding",
+# "detained Christians, Muslims and Jehovah's Witnesses") does not end the clause.
+_LIST_ITEM = r"[\w'-]{1,40}(?: [A-Z][\w'-]{0,40}){0,3}"  # a word, or a name of a few words
+_WORD_LIST_AFTER_COMMA_RE = re.compile(_LIST_ITEM + r"(?:, " + _LIST_ITEM + r"){0,8},? (?:and|or) ")
+# "assess, in its annual report and where necessary, whether …": an aside between the verb and
+# its object, dropped so the title is not cut after the verb's first word.
+_ASIDE_AFTER_VERB_RE = re.compile(
+    r"^([a-z][\w-]*), [^;]{0,300}?, (?=(?:whether|that|how|if|the|a|an|its|their|all|any)\b)"
+)
+# A parenthesis explains ("(e.g. common standards, oversight)", "(the human rights clause)");
+# a title is shorter without it and must never be cut inside one.
+_PARENTHESIS_RE = re.compile(r" ?\([^()]{0,200}\)")
+# Leads that say only "act" ("do everything possible to ensure that …"): the title is what
+# they lead to.
+_EMPTY_LEAD_RE = re.compile(
+    r"^(?:do (?:everything|all|its utmost|their utmost|whatever is necessary)"
+    r"(?: (?:possible|necessary|in (?:its|their) power))?"
+    r"|take (?:all )?(?:the )?(?:necessary|appropriate|urgent|concrete|decisive|all necessary)"
+    r" (?:steps|measures|action|actions)"
+    r"|make (?:every|all) (?:possible )?efforts?|spare no effort) to (?=[a-z])",
+    re.IGNORECASE,
+)
+# The word after "and" in a second verb phrase is a verb taking an object: "and put an end",
+# "and stop its attacks", "and ensure that", "and refrain from"; or "and" starts a second
+# object ("Nicolás Maduro and his inner circle"). Elsewhere ("serious and persistent
+# breaches", "free and fair elections") "and" joins words, and cutting there breaks a phrase.
+_OBJECT_STARTS = frozenset(
+    {"the", "a", "an", "all", "its", "their", "his", "her", "any", "every", "each", "both",
+     "such", "our", "those", "these", "this", "that", "them", "it", "him", "up", "out", "off",
+     "down", "back", "away", "from", "to", "on", "in", "for", "with", "into", "against"}
+)  # fmt: skip
+# A participle that means nothing without its agent ("the opposition led | by …", "media
+# owned | by …") is no place to end a title; "the crimes committed" reads whole.
+_AGENT_PARTICIPLES = frozenset(
+    {"led", "headed", "chaired", "run", "owned", "controlled", "backed", "funded", "financed",
+     "sponsored", "supported", "founded", "commanded", "ordered", "orchestrated", "organised",
+     "organized", "initiated", "instigated", "directed", "represented"}
 )  # fmt: skip
 _PREPOSITIONS = frozenset(
     {"on", "of", "for", "against", "under", "with", "in", "by", "from", "at", "into", "between",
@@ -268,7 +303,10 @@ def _cut_at_first_clause(text: str) -> str:
     cut = len(text)
     for marker in _CLAUSE_MARKERS:
         position = text.find(marker)
-        while position != -1 and len(_words(text[:position])) < 2:
+        while position != -1 and (
+            len(_words(text[:position])) < 2
+            or (marker == ", " and _WORD_LIST_AFTER_COMMA_RE.match(text, position + 2))
+        ):
             position = text.find(marker, position + 1)
         if position != -1:
             cut = min(cut, position)
@@ -292,7 +330,13 @@ def _cut_at_and(text: str) -> str:
     """'drop charges and put an end to …' -> 'drop charges', but not 'the immediate and …'."""
     for match in re.finditer(r" and ", text):
         before = _words(text[: match.start()])
-        if len(before) >= 3 and before[-2].lower() not in _DETERMINERS:
+        after = _words(text[match.end() :])
+        if (
+            len(before) >= 3
+            and before[-2].lower() not in _DETERMINERS
+            and len(after) >= 2
+            and (after[0].lower() in _DETERMINERS or after[1].lower() in _OBJECT_STARTS)
+        ):
             return text[: match.start()]
     return text
 
@@ -308,9 +352,32 @@ def _cut_to_length(text: str, limit: int, *, any_word: bool = True) -> str:
         if len(prefix) > limit:
             break
         best_any = prefix
-        if count >= 3 and words[count].lower() in _PREPOSITIONS:
-            best_before_preposition = prefix
+        if count < 3 or words[count].lower() not in _PREPOSITIONS:
+            continue
+        if _inside_a_name(words, count):
+            continue
+        if words[count].lower() == "by" and _is_participle(words[count - 1]):
+            # "the opposition led by X": end before "led", or not here at all.
+            if count >= 4:
+                best_before_preposition = " ".join(words[: count - 1])
+            continue
+        best_before_preposition = prefix
     return best_before_preposition or (best_any if any_word else "")
+
+
+def _inside_a_name(words: list[str], at: int) -> bool:
+    """True when the preposition ``words[at]`` joins capitalised words of one name ("the
+    People's Republic | of China", "the Bank | for Reconstruction")."""
+    return (
+        at + 1 < len(words)
+        and words[at - 1][:1].isupper()
+        and words[at + 1][:1].isupper()
+        and words[at].islower()
+    )
+
+
+def _is_participle(word: str) -> bool:
+    return word.lower() in _AGENT_PARTICIPLES
 
 
 def _shorten(text: str, limit: int, *, verb_phrase: bool, word_cut: bool = True) -> str:
@@ -330,7 +397,23 @@ def _shorten(text: str, limit: int, *, verb_phrase: bool, word_cut: bool = True)
     if len(text) > limit:  # without `word_cut`, only before a preposition, else left long
         prefix = _cut_to_length(text, limit, any_word=word_cut)
         text = _strip_trailing_stopwords(prefix) if prefix else text
-    return text.replace(_GLUE, " ")
+    return _strip_trailing_adverbs(text).replace(_GLUE, " ")
+
+
+def _is_adverb(word: str) -> bool:
+    word = word.rstrip(",")
+    return len(word) > 4 and word.endswith("ly") and word.islower() and word not in _NOT_ADVERBS
+
+
+def _strip_trailing_adverbs(text: str) -> str:
+    """'release X immediately and unconditionally' -> 'release X': a cut clause may leave its
+    manner behind, which only adds urgency."""
+    words = _words(text)
+    while len(words) > 3 and (
+        _is_adverb(words[-1]) or (words[-1] in ("and", "or") and _is_adverb(words[-2]))
+    ):
+        words.pop()
+    return " ".join(words)
 
 
 def _capitalise(text: str) -> str:
@@ -342,12 +425,13 @@ _FALLBACK_TITLE = "Act on the European Parliament's resolution"
 
 def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str:
     # A title needs the first few words only; the bound keeps every step below cheap.
-    action = " ".join(call.action[:_TITLE_SOURCE_CHARS].split())
+    action = " ".join(_PARENTHESIS_RE.sub("", call.action[:_TITLE_SOURCE_CHARS]).split())
     negated = action.lower().startswith("not to ")
     if negated:
         action = action[len("not to ") :]
     action = _drop_leading_adverbs(_ASIDES_RE.sub("", action))
     if call.has_explicit_addressee:
+        action = _ASIDE_AFTER_VERB_RE.sub(r"\1 ", _EMPTY_LEAD_RE.sub("", action))
         action = _one_verb(action)
         full = f"Do not {action}" if negated else _capitalise(action)
     elif action.lower().startswith("that "):
@@ -360,20 +444,38 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     # An action of punctuation only (": ;") shortens to nothing: a title is never empty.
     title = _shorten(full, limit, verb_phrase=verb_phrase) or _FALLBACK_TITLE[:limit]
     country = resolution.country
-    elsewhere = find_country(" ".join(call.addressees))  # "the Government of Sweden"
     if (
         country is not None
-        and elsewhere in (None, country)
+        and not _names_another_place(call, title, country)
         and not mentions_country(title, country)
     ):
         # Supporters browse campaigns from many resolutions: say where, even at some detail,
         # but never by cutting a phrase in half ("… before the next in Serbia").
-        suffix = f" in {country}"
+        suffix = f" in {country_phrase(country)}"
         room = limit - len(suffix)
         shortened = _shorten(full, room, verb_phrase=verb_phrase, word_cut=False)
-        if shortened and len(shortened) <= room:
+        # Cut further than the title, a "that"/"whether" clause may lose its verb ("ensure
+        # that the elections | of 26 October are free"): then the title goes without "in X".
+        cut_a_clause = shortened != title and _SUBORDINATE_RE.search(shortened) is not None
+        if shortened and len(shortened) <= room and not cut_a_clause:
             title = shortened + suffix
     return _capitalise(title)
+
+
+_SUBORDINATE_RE = re.compile(r"\b(?:that|whether|which|who|where|when|if)\b", re.IGNORECASE)
+# "… in Tigray", "… in the Gaza Strip": the title already says where. A language is no place
+# ("broadcast in Persian", "in English", "in Arabic"), so words ending like one do not count.
+_IN_A_PLACE_RE = re.compile(r"\bin (?:the )?[A-Z](?![\w-]*(?:ian|ish|ese|ic|ean|i)\b)")
+
+
+def _names_another_place(call: ParsedCall, title: str, country: str) -> bool:
+    """True when " in <country>" would mislead: an addressee is another state ("the Government
+    of Sweden", "Azerbaijan and Armenia"), or the title names a place of its own ("withdraw
+    its troops from Ethiopia", "monitor the situation in Tigray")."""
+    places = [find_country(name) for name in call.addressees]
+    if any(place not in (None, country) for place in places):
+        return True
+    return find_country(title) not in (None, country) or _IN_A_PLACE_RE.search(title) is not None
 
 
 # Letters NFKD does not decompose into an ASCII base letter.

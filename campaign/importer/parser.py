@@ -29,11 +29,13 @@ from typing import Literal
 __all__ = [
     "CALL_KINDS",
     "COUNTRIES",
+    "COUNTRIES_WITH_ARTICLE",
     "COUNTRY_BY_DEMONYM",
     "VOTES_CAST_BOUND",
     "CallKind",
     "ParsedCall",
     "ParsedResolution",
+    "country_phrase",
     "find_country",
     "find_place",
     "mentions_country",
@@ -263,6 +265,13 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Yemeni": "Yemen",
     "Zambian": "Zambia",
     "Zimbabwean": "Zimbabwe",
+    # Abbreviations EU texts use like demonyms ("the UAE authorities", "the US administration").
+    "DRC": "Democratic Republic of the Congo",
+    "PRC": "China",
+    "UAE": "United Arab Emirates",
+    "UK": "United Kingdom",
+    "US": "United States",
+    "USA": "United States",
 }
 
 # Every other state (and Hong Kong, Macao, Western Sahara, Taiwan, as EU texts name them),
@@ -357,6 +366,18 @@ _EXTRA_COUNTRIES = (
     "Zambia",
 )
 COUNTRIES: frozenset[str] = frozenset(COUNTRY_BY_DEMONYM.values()) | frozenset(_EXTRA_COUNTRIES)
+# Country names written with "the" ("the Government of the Netherlands", "in the Gambia").
+COUNTRIES_WITH_ARTICLE: frozenset[str] = frozenset(
+    {"United States", "United Kingdom", "Netherlands", "Philippines", "United Arab Emirates",
+     "Democratic Republic of the Congo", "Republic of the Congo", "Czech Republic",
+     "Central African Republic", "Dominican Republic", "Gambia", "Bahamas", "Maldives",
+     "Comoros", "Seychelles", "Marshall Islands", "Solomon Islands"}
+)  # fmt: skip
+
+
+def country_phrase(country: str) -> str:
+    """'Netherlands' -> 'the Netherlands'; 'Kazakhstan' stays as it is."""
+    return f"the {country}" if country in COUNTRIES_WITH_ARTICLE else country
 
 
 def _alternation(words: frozenset[str] | set[str]) -> str:
@@ -425,6 +446,8 @@ _TRANSLATION = str.maketrans(
         ),
         **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033", '"'),
+        # Word's non-breaking and soft-wrapping hyphens ("Ortega\u2011Murillo").
+        **dict.fromkeys("\u2010\u2011", "-"),
     }
 )
 _SPACES_RE = re.compile(r" {2,}")
@@ -537,11 +560,33 @@ _SUBJECT_IN_SENTENCE_RE = re.compile(
     r"(?:on|concerning|regarding) (?P<subject>[^.]{1,300})",
     re.IGNORECASE,
 )
+_SUBJECT_MAX_CHARS = 300
 _SUBJECT_IN_TITLE_RE = re.compile(
     r"^(?:(?:the )?european parliament )?resolution(?: of [0-9]{1,2} [A-Za-z]{3,9} [0-9]{4})?"
     r" (?:on|concerning|regarding) (?P<subject>.{1,300})$",
     re.IGNORECASE,
 )
+
+
+def _subject_end(text: str, start: int) -> int:
+    """Where the subject starting at ``start`` ends: at the full stop ending its sentence.
+
+    A dot inside an abbreviation ("the EU-U.S. relationship", "Art. 7 TEU", "e.g. Hungary")
+    does not end it: one followed by a letter or digit, or one after a single letter or a
+    known abbreviation that a lowercase word or a figure follows.
+    """
+    limit = min(len(text), start + _SUBJECT_MAX_CHARS)
+    dot = text.find(".", start, limit)
+    while dot != -1:
+        after = text[dot + 1 : dot + 3]
+        inside_word = after[:1].isalnum()
+        abbreviation = _ends_with_abbreviation(text[max(start, dot - 12) : dot]) and (
+            after[:1] == " " and (after[1:2].islower() or after[1:2].isdigit())
+        )
+        if not (inside_word or abbreviation):
+            return dot
+        dot = text.find(".", dot + 1, limit)
+    return limit
 
 
 def _parse_int(number: str) -> int:
@@ -639,8 +684,9 @@ def _votes_and_subject(
     start = votes.start() if adopted_at is None else adopted_at
     subject_match = _SUBJECT_IN_SENTENCE_RE.search(block_text, start)
     if subject_match is not None:
-        subject_text = subject_match.group("subject")
-        if subject_match.start("subject") < votes.start() < subject_match.end("subject"):
+        subject_end = _subject_end(block_text, subject_match.start("subject"))
+        subject_text = block_text[subject_match.start("subject") : subject_end]
+        if subject_match.start("subject") < votes.start() < subject_end:
             # "adopted a resolution on <subject> by 598 votes to 20": the figures end it.
             subject_text = block_text[subject_match.start("subject") : votes.start()]
             subject_text = re.sub(r",? (?:by|with),? ?$", "", subject_text)
@@ -717,14 +763,20 @@ _ABBREVIATIONS = frozenset(
 )  # fmt: skip
 
 
+def _ends_with_abbreviation(text: str) -> bool:
+    """True when ``text`` (what stands before a full stop) ends with an abbreviation: "Art",
+    "e.g", a single letter, or one joined by a hyphen or slash ("EU-U.S", "(i.e")."""
+    words = text.split()
+    last = re.split(r"[-/(\[]", words[-1])[-1].lower() if words else ""
+    return last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha())
+
+
 def _split_sentences(text: str) -> list[str]:
     sentences: list[str] = []
     start = 0
     for match in _SENTENCE_BREAK_RE.finditer(text):
         # Only the few characters before the full stop matter, which keeps this linear.
-        words = text[max(start, match.start() - 12) : match.start()].split()
-        previous = words[-1].lower() if words else ""
-        if previous in _ABBREVIATIONS or (len(previous) == 1 and previous.isalpha()):
+        if _ends_with_abbreviation(text[max(start, match.start() - 12) : match.start()]):
             continue
         end = match.end()
         sentences.append(text[start:end].strip())
@@ -823,15 +875,17 @@ def _normalise_one(name: str, country: str | None) -> str:
     if demonym_role is not None:
         place = _country_for(demonym_role.group("place"))
         if place is not None:
-            return f"{_ROLES[demonym_role.group('role').lower()]} of {place}"
+            return f"{_ROLES[demonym_role.group('role').lower()]} of {country_phrase(place)}"
     role_of = _ROLE_OF_RE.match(name)
     if role_of is not None:
-        place = _country_for(role_of.group("place").strip()) or role_of.group("place").strip()
-        return f"{_ROLES[role_of.group('role').lower()]} of {place}"
+        written = _LEADING_DETERMINER_RE.sub("", role_of.group("place").strip())
+        place = _country_for(written)
+        shown = country_phrase(place) if place is not None else role_of.group("place").strip()
+        return f"{_ROLES[role_of.group('role').lower()]} of {shown}"
     bare = _BARE_ROLE_RE.match(name)
     if bare is not None and country is not None:
         # "the authorities" in a resolution about one country means that country's.
-        return f"{_ROLES[bare.group('role')]} of {country}"
+        return f"{_ROLES[bare.group('role')]} of {country_phrase(country)}"
     return name
 
 
@@ -1021,11 +1075,13 @@ _ADDRESSED_VERBS = (
     r" (?:its|their) calls? (?:on|upon)"
 )
 _OPEN_VERBS = (
-    r"(?:called|calls|call) for|demanded|demands|demand"
+    r"(?:called|calls|call|asked|asks|ask|appealed|appeals) for|demanded|demands|demand"
     r"|(?:reiterated|repeated|renewed|reiterates|repeats|renews) (?:its|their) calls? for"
 )
+# The open verbs are tried first, so "asked for the release" is read as "called for" rather
+# than as "asked <someone> to" with "for the release" for an addressee.
 _ACTIVE_VERB_RE = re.compile(
-    r"\b(?:(?P<addressed>" + _ADDRESSED_VERBS + r")|(?P<open>" + _OPEN_VERBS + r"))\b",
+    r"\b(?:(?P<open>" + _OPEN_VERBS + r")|(?P<addressed>" + _ADDRESSED_VERBS + r"))\b",
     re.IGNORECASE,
 )
 _PASSIVE_RE = re.compile(
@@ -1044,13 +1100,49 @@ _SENTENCE_OPENER_RE = re.compile(
 _TO_RE = re.compile(r"(?:,? )(?P<negation>not )?to(?= |:|$)")
 _NEXT_WORD_RE = re.compile(r" ?([^ ]{0,40})")
 # A second, separate demand inside the same sentence: "… and urged the Commission to …".
+# After a semicolon Parliament may take the floor again without "and": "…; it further urged
+# the Commission to …".
 _SECOND_CALL_RE = re.compile(
-    r"[,;]? (?:and|while|whereas) (?:it |parliament |members )?(?:" + _ADVERB + r" )*(?="
-    r"(?:called|calls|call) (?:on|upon) |urged |urges |asked |invited |requested |encouraged )",
+    r"(?:[,;]? (?:and|while|whereas) |; )(?:it |parliament |members |the resolution )?"
+    r"(?:" + _ADVERB + r" )*(?="
+    r"(?:called|calls|call) (?:on|upon) |urged |urges |asked |asks |invited |invites "
+    r"|requested |requests |encouraged |encourages )",
     re.IGNORECASE,
 )
+# A second demand in the passive: "…, and Europol is encouraged to …", "…; the Commission is
+# requested to …". The addressee is a short capitalised phrase, so the look-ahead is bounded.
+_SECOND_PASSIVE_CALL_RE = re.compile(
+    r"(?:[,;]? (?:and|while|whereas) |; )(?=(?:the |its )?[A-Z][^ ,;]{0,40}(?: [^ ,;]{1,40}){0,6}"
+    r" (?:is|are) (?:" + _ADVERB + r" )?(?:called (?:on|upon)|urged|asked|invited|requested"
+    r"|encouraged|exhorted)(?:,? not)? to )"
+)
+# "They called on …" (active, so not "They are urged to …"), and a sentence opened by the
+# Members ("Members condemned …", "In the text, MEPs …", but not "Members of the opposition").
+_THEY_ACT_RE = re.compile(
+    r"^They (?=(?:" + _ADVERB + r" )*(?:" + _OPEN_VERBS + r"|" + _ADDRESSED_VERBS + r")\b)"
+)
+_MEMBERS_OPEN_RE = re.compile(
+    r"^(?:[^,]{1,60}, )?(?:the )?(?:members|meps)\b(?! of\b)", re.IGNORECASE
+)
+# "Parliament insisted that the Iranian authorities must allow …": a demand on whoever stands
+# between "that" and "must"/"should", if that is an actor (see _insisted_call).
+_INSISTED_RE = re.compile(
+    r"\b(?:insisted|insists|insist) that (?P<addressee>[^,;:.]{1,120}?) (?:must|should)"
+    r"(?P<negation> not)? (?=[a-z])",
+    re.IGNORECASE,
+)
+_KNOWN_TARGETS = frozenset(
+    {"Commission", "Council", "Member States", "EU", "EEAS", "VP/HR", "HR/VP"}
+)
+_TARGET_OF_COUNTRY_RE = re.compile(r"^(?:" + _alternation(set(_ROLES.values())) + r") of [A-Z]")
 _ELIDED_SECOND_CALL_RE = re.compile(r"[,;]? and (?:also )?(?:on|upon) (?=(?:the )?[A-Z])")
 _MAX_ADDRESSEE_CHARS = 400
+# Every resolution ends by instructing Parliament's President to forward it to those it
+# concerns: a formality, never a demand to campaign on.
+_FORWARDING_RE = re.compile(
+    r"^(?:to )?(?:forward|transmit)\b[^.;]{0,80}?\b(?:this|the present|the) resolution\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1114,9 +1206,13 @@ def _addressed_call(
     *, addressee_as_written: str, action: str, source: str, previous: list[str],
     country: str | None, warnings: list[str],
 ) -> _RawCall | None:  # fmt: skip
+    if _FORWARDING_RE.match(action.strip()):
+        return None
     written = addressee_as_written.strip(" ,")
     written = _SENTENCE_OPENER_RE.sub("", written).strip()
-    if not written or _IS_ACTOR_RE.match(written):
+    # "It" opens Parliament's own sentences ("It urged …"), but as the one asked ("… and urged
+    # it to …", "It is invited to …") it is never Parliament: it is resolved like any pronoun.
+    if not written or (_IS_ACTOR_RE.match(written) and written.lower() != "it"):
         return None
     pronoun = _SUBJECT_FORM.get(written.lower(), written.lower())
     if pronoun in _PRONOUNS:
@@ -1150,6 +1246,66 @@ def _sourced(call: _RawCall, source: str) -> _RawCall:
     )
 
 
+def _members_spoke_last(previous: list[str]) -> bool:
+    """True when the sentences just before (past any that open with "They") open with
+    "Members"/"MEPs", so a following "They called on …" is theirs."""
+    for sentence in reversed(previous):
+        if not sentence.startswith("They "):
+            return _MEMBERS_OPEN_RE.match(sentence) is not None
+    return False
+
+
+def _parliament_speaks(sentence: str, verb_at: int) -> bool:
+    """True when Parliament is the subject of the verb at ``verb_at``: named right before it
+    ("Lastly, Parliament also called on"), or opening a sentence whose verb follows "and"
+    ("Parliament condemned X and called on Y")."""
+    window = sentence[max(0, verb_at - 80) : verb_at]
+    if _ACTOR_BEFORE_VERB_RE.search(window) is not None:
+        return True
+    return (
+        _AND_BEFORE_VERB_RE.search(window) is not None
+        and _ACTOR_OPENS_RE.match(sentence[:100]) is not None
+    )
+
+
+def _is_known_target(name: str) -> bool:
+    """A normalised addressee that is surely someone who can act: an EU institution, a state,
+    a state's authorities ("Government of Iran"), or a person named with their title."""
+    return (
+        name in _KNOWN_TARGETS
+        or name in COUNTRIES
+        or _TARGET_OF_COUNTRY_RE.match(name) is not None
+        or _PERSON_RE.fullmatch(name) is not None
+    )
+
+
+def _insisted_call(
+    insisted: re.Match[str],
+    sentence: str,
+    previous: list[str],
+    country: str | None,
+    warnings: list[str],
+) -> _RawCall | None:
+    """Read "Parliament insisted that the Commission must not give in" as a call, when what
+    stands between "that" and "must" is an actor ("… that any release of funds must be
+    conditional" states a principle, and stays context)."""
+    addressee = insisted.group("addressee")
+    names = normalise_addressees(addressee, country=country)
+    if not names or not all(_is_known_target(name) for name in names):
+        return None
+    action = sentence[insisted.end() :].strip()
+    if insisted.group("negation"):
+        action = f"not to {action}"
+    return _addressed_call(
+        addressee_as_written=addressee,
+        action=action,
+        source=sentence,
+        previous=previous,
+        country=country,
+        warnings=warnings,
+    )
+
+
 def _calls_in_sentence(
     sentence: str,
     previous: list[str],
@@ -1159,6 +1315,15 @@ def _calls_in_sentence(
     split_second_call: bool = True,
 ) -> list[_RawCall]:
     """Return the calls one sentence makes (usually zero or one)."""
+
+    def cleaned(call: _RawCall) -> list[_RawCall]:
+        return _with_cleaned_action(
+            call,
+            previous=previous if split_second_call else None,
+            country=country,
+            warnings=warnings,
+        )
+
     passive = _PASSIVE_RE.search(sentence)
     if passive is not None:
         prefix = sentence[: passive.start()]
@@ -1176,35 +1341,30 @@ def _calls_in_sentence(
             warnings=warnings,
         )
         if call is not None:
-            return _with_cleaned_action(
-                call,
-                previous=previous if split_second_call else None,
-                country=country,
-                warnings=warnings,
-            )
+            return cleaned(call)
+
+    insisted = _INSISTED_RE.search(sentence)
+    if insisted is not None and _parliament_speaks(sentence, insisted.start()):
+        call = _insisted_call(insisted, sentence, previous, country, warnings)
+        if call is not None:
+            return cleaned(call)
 
     for verb in _ACTIVE_VERB_RE.finditer(sentence):
-        window = sentence[max(0, verb.start() - 80) : verb.start()]
-        actor_before = _ACTOR_BEFORE_VERB_RE.search(window) is not None
-        after_and = (
-            _AND_BEFORE_VERB_RE.search(window) is not None
-            and _ACTOR_OPENS_RE.match(sentence[:100]) is not None
-        )
-        if not (actor_before or after_and):
+        if not _parliament_speaks(sentence, verb.start()):
             continue
         rest = sentence[verb.end() :]
         if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
             # "called for X" demands X; "demanded that X …" keeps its "that" for the summary.
-            action = rest.strip()
-            return [
+            # "called for X; Parliament invited Y to …": Y's demand is a call of its own.
+            return cleaned(
                 _RawCall(
                     addressee_as_written="",
                     addressees=(),
                     explicit=False,
-                    action=_clean_action(action),
+                    action=rest.strip(),
                     source=sentence,
                 )
-            ]
+            )
         split = _split_addressee_and_action(rest)
         if split is None:
             # "Parliament urged restraint": a demand with no one named.
@@ -1227,12 +1387,7 @@ def _calls_in_sentence(
             warnings=warnings,
         )
         if call is not None:
-            return _with_cleaned_action(
-                call,
-                previous=previous if split_second_call else None,
-                country=country,
-                warnings=warnings,
-            )
+            return cleaned(call)
     return []
 
 
@@ -1245,16 +1400,24 @@ def _with_cleaned_action(
 ) -> list[_RawCall]:
     """Clean the action and split off a second, separately addressed demand if there is one."""
     action = call.action
-    second = _SECOND_CALL_RE.search(action)
-    verb = ""
-    if second is None:
-        # "called on the Council to adopt sanctions and on the Commission to suspend aid":
-        # the second demand shares the first one's "called on".
-        second = _ELIDED_SECOND_CALL_RE.search(action)
-        verb = "called on "
+    # The earliest of: "… and urged X to", "… and on X to" (sharing the first one's "called
+    # on"), "… and X is urged to" (a sentence of its own, read as it stands).
+    candidates = [
+        (match.start(), match, prefix)
+        for pattern, prefix in (
+            (_SECOND_CALL_RE, "Parliament "),
+            (_ELIDED_SECOND_CALL_RE, "Parliament called on "),
+            (_SECOND_PASSIVE_CALL_RE, ""),
+        )
+        if (match := pattern.search(action)) is not None
+    ]
+    second: re.Match[str] | None = None
+    prefix = ""
+    if candidates:
+        _, second, prefix = min(candidates, key=lambda candidate: candidate[0])
     extra: list[_RawCall] = []
     if second is not None and previous is not None and warnings is not None:
-        tail = f"Parliament {verb}{action[second.end() :]}"
+        tail = f"{prefix}{action[second.end() :]}"
         # One split at most: deeper chains stay in the second call's action.
         extra = _calls_in_sentence(tail, previous, country, warnings, split_second_call=False)
         extra = [
@@ -1304,7 +1467,7 @@ _SANCTIONS_RE = re.compile(
     re.IGNORECASE,
 )
 _INVESTIGATION_RE = re.compile(
-    r"\binvestigat\w*|\binquir(?:y|ies)\b|\benquir(?:y|ies)\b|\bfact-finding\b|\bprobe\b"
+    r"\binvestigat(?:e|es|ed|ing|ion|ions|ive)\b|\binquir(?:y|ies)\b|\benquir(?:y|ies)\b|\bfact-finding\b|\bprobe\b"
     r"|\baccountability mechanism\b|\bcommission of inquiry\b",
     re.IGNORECASE,
 )
@@ -1315,7 +1478,19 @@ _OTHER_RE = re.compile(
 )
 
 
+# Where a call's first demand ends: "release X; to end Y; and to lift travel bans" is a
+# demand to release, whatever the later clauses mention (the title names the first one too).
+_FURTHER_DEMAND_RE = re.compile(r";|,? and to (?=[a-z])|, to (?=[a-z])")
+# Lifting a ban is no sanction: "lift travel bans against activists".
+_LIFTED_BAN_RE = re.compile(
+    r"\b(?:lift|lifting|revoke|revoking|end|ending)\s(?:the |all |any |their )?"
+    r"(?:travel|visa|exit) bans?\b",
+    re.IGNORECASE,
+)
+
+
 def _kind(action: str) -> CallKind:
+    action = _LIFTED_BAN_RE.sub("", _FURTHER_DEMAND_RE.split(action, maxsplit=1)[0])
     if _FINANCING_RE.search(action):
         return "financing"
     if _SANCTIONS_RE.search(action):
@@ -1356,6 +1531,33 @@ def parse_oeil_summary(text: str) -> ParsedResolution:
             calls=(),
             warnings=(f"internal parser error ({type(error).__name__}); please report this text",),
         )
+
+
+# The commonest English words: about 30% of any English summary, none of a French, German,
+# Spanish or Italian one. Below the threshold the text is in another language.
+_ENGLISH_WORDS = frozenset(
+    {"the", "of", "and", "to", "is", "are", "was", "were", "that", "for", "with", "by", "its",
+     "their", "this", "it", "from", "has", "have", "be", "on", "which", "as", "called", "urged"}
+)  # fmt: skip
+_ENGLISH_SHARE = 0.12
+# Fewer words than this (a title, a sentence) are too few to judge.
+_LANGUAGE_MIN_WORDS = 20
+# The first words are enough to judge, and the bound keeps the check cheap on any input.
+_LANGUAGE_SAMPLE_CHARS = 20_000
+_WORD_RE = re.compile(r"[^\W\d_]+")
+_NOT_ENGLISH_WARNING = (
+    "the text does not look like English; only English Legislative Observatory summaries "
+    "can be read (choose English on the OEIL page)"
+)
+
+
+def _looks_english(lines: list[str]) -> bool:
+    sample = " ".join(lines)[:_LANGUAGE_SAMPLE_CHARS].lower()
+    words = _WORD_RE.findall(sample)
+    if len(words) < _LANGUAGE_MIN_WORDS:
+        return True
+    english = sum(1 for word in words if word in _ENGLISH_WORDS)
+    return english >= _ENGLISH_SHARE * len(words)
 
 
 def _parse(text: str) -> ParsedResolution:
@@ -1484,6 +1686,13 @@ def _parse(text: str) -> ParsedResolution:
         sentences = _split_sentences(block_text)
         for position, sentence in enumerate(sentences):
             found = _calls_in_sentence(sentence, previous, country, warnings)
+            if not found and _THEY_ACT_RE.match(sentence) and _members_spoke_last(previous):
+                # "Members condemned X. They called on Y to …": "they" are the Members.
+                as_members = f"Members {sentence[len('They ') :]}"
+                found = [
+                    _sourced(call, sentence)
+                    for call in _calls_in_sentence(as_members, previous, country, warnings)
+                ]
             is_list_intro = (
                 position == len(sentences) - 1
                 and sentence.endswith(":")
@@ -1525,6 +1734,11 @@ def _parse(text: str) -> ParsedResolution:
         if kept:
             context.append(" ".join(kept))
 
+    if not _looks_english(lines):
+        # Every pattern here is English: in a French or German summary nothing reads right,
+        # and any "call" found would be a stray English fragment.
+        warnings.insert(0, _NOT_ENGLISH_WARNING)
+        raw_calls = []
     if not raw_calls:
         warnings.append("no calls found")
 

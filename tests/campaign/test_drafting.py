@@ -546,3 +546,114 @@ def test_both_parties_take_no_article() -> None:
 
     assert "the both" not in draft.summary + draft.letter_body + draft.petition_text
     assert "both parties to the conflict" in draft.letter_body
+
+
+# --- Titles found wanting on unseen resolutions ----------------------------------------------
+
+
+def titles_of(text: str, *, country: str | None = None) -> list[str]:
+    """The drafted titles of the calls in `text`, in a resolution on `country` if given."""
+    head = ""
+    if country is not None:
+        head = (
+            f"# Resolution on the situation in {country}\n\n"
+            "2024/2900(RSP) - 10/10/2024 - Text adopted by Parliament, single reading\n\n"
+            "The European Parliament adopted by 500 votes to 20, with 10 abstentions, a "
+            f"resolution on the situation in {country}.\n\n"
+        )
+    resolution = parse_oeil_summary(head + text)
+    return [draft_campaign(resolution=resolution, call=call).title for call in resolution.calls]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # Never cut inside a parenthesis; the title is shorter without it.
+        ("The Commission is invited to propose a regulatory framework for the use of spyware "
+         "(e.g. common standards, authorisation, oversight).",
+         "Propose a regulatory framework for the use of spyware"),
+        # "and" joining two adjectives is no second demand.
+        ("The Council is requested to determine whether Hungary has committed serious and "
+         "persistent breaches of EU values, under Art. 7(2) TEU.",
+         "Determine whether Hungary has committed serious and persistent breaches"),
+        # Nor is a comma inside a list of words or of names.
+        ("Parliament also calls for adequate, sustainable and predictable funding for public "
+         "service media.",
+         "Demand adequate, sustainable and predictable funding for public service media"),
+        ("Parliament urged the Russian authorities to release Vladimir Kara-Murza, Alexei "
+         "Gorinov and Ilya Yashin immediately, and to drop all charges.",
+         "Release Vladimir Kara-Murza, Alexei Gorinov and Ilya Yashin"),
+        # A manner left at the end by the cut only adds urgency.
+        ("Parliament called on the Iranian authorities to release Narges Mohammadi immediately "
+         "and unconditionally and to drop all charges against her.",
+         "Release Narges Mohammadi"),
+        # A participle is not left without its agent.
+        ("Members encouraged the VP/HR to continue to support the Belarusian democratic "
+         "opposition led by Sviatlana Tsikhanouskaya.",
+         "Continue to support the Belarusian democratic opposition"),
+        # "called for X and for Y": the title names X.
+        ("Parliament called for an immediate and permanent ceasefire and for the unconditional "
+         "release of all hostages.",
+         "Demand an immediate and permanent ceasefire"),
+        # "do everything possible to X" asks for X.
+        ("It called on the Member States to do everything possible to ensure that Edmundo "
+         "González Urrutia can take office.",
+         "Ensure that Edmundo González Urrutia can take office"),
+        # An aside between the verb and its object is dropped, not kept as the whole title.
+        ("The Commission is called on to assess, in its annual rule of law report and, where "
+         "necessary, by means of the tools at its disposal, whether the amendments comply with "
+         "EU law.",
+         "Assess whether the amendments comply with EU law"),
+    ],
+)  # fmt: skip
+def test_titles_are_cut_between_phrases_never_inside_one(text: str, title: str) -> None:
+    assert titles_of(text) == [title]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Parliament called on the Commission to open formal consultations on the rules of "
+         "origin with the People's Republic of China.",
+         "Open formal consultations on the rules of origin"),
+        ("Parliament called on the Commission to present a report on the activities of the "
+         "European Bank for Reconstruction and Development.",
+         "Present a report on the activities"),
+    ],
+)  # fmt: skip
+def test_a_name_is_never_cut_at_its_preposition(text: str, title: str) -> None:
+    assert titles_of(text) == [title]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # Addressed to two states, one of them the resolution's: not "in Azerbaijan".
+        ("Parliament called on Azerbaijan and Armenia to sign a peace agreement.",
+         "Sign a peace agreement"),
+        # The title already says where.
+        ("Parliament called on the Government of Azerbaijan to stop its support for militias in "
+         "Sudan.", "Stop its support for militias in Sudan"),
+        ("Parliament called on the Government of Azerbaijan to withdraw its troops from the "
+         "Tigray region of Ethiopia.", "Withdraw its troops from the Tigray region of Ethiopia"),
+        # A "that" clause is not cut before its verb to make room for "in Azerbaijan".
+        ("The authorities are urged to ensure that the parliamentary elections of 26 October "
+         "2024 are free and fair.",
+         "Ensure that the parliamentary elections of 26 October 2024 are free and fair"),
+    ],
+)  # fmt: skip
+def test_in_the_country_is_added_only_where_it_is_true_and_whole(text: str, title: str) -> None:
+    assert titles_of(text, country="Azerbaijan") == [title]
+
+
+def test_a_state_written_with_the_keeps_it_in_titles_and_prose() -> None:
+    resolution = parse_oeil_summary(
+        "# Resolution on the case of Ahmed Mansoor in the United Arab Emirates\n\n"
+        "2021/2881(RSP) - 07/10/2021 - Text adopted by Parliament, single reading\n\n"
+        "Parliament urged the UAE authorities to allow independent monitors to visit him.\n"
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert draft.title == "Allow independent monitors to visit him in the United Arab Emirates"
+    assert "called on the Authorities of the United Arab Emirates to allow" in draft.summary

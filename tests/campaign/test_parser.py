@@ -1009,3 +1009,197 @@ def test_a_second_addressee_sharing_the_first_ones_called_on_is_a_second_call() 
         (("Commission",), "suspend budget support"),
         (("Authorities of Togo",), "focus on the economy and on reforms"),
     ]
+
+
+# --- Shapes found on unseen resolutions (review of the importer on new summaries) -----------
+
+
+def test_asks_for_is_a_call_for_not_an_addressee_named_for() -> None:
+    calls = parse_oeil_summary(
+        "The resolution also asks for the imposition of Magnitsky-style sanctions on officials."
+    ).calls
+
+    assert [(c.addressees, c.action, c.has_explicit_addressee) for c in calls] == [
+        ((), "the imposition of Magnitsky-style sanctions on officials", False)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # "urged it to": "it" is the Commission, not Parliament.
+        ("It encouraged the Commission to pursue a negotiated solution, i.e. an agreement on "
+         "critical minerals, and urged it to prepare a WTO case.",
+         [(("Commission",), "pursue a negotiated solution, i.e. an agreement on critical "
+           "minerals"), (("Commission",), "prepare a WTO case")]),
+        # Parliament takes the floor again after a semicolon.
+        ("Parliament called on the EU to raise the issue at COP29; it further urged the "
+         "Commission to suspend the energy memorandum.",
+         [(("EU",), "raise the issue at COP29"), (("Commission",), "suspend the energy "
+           "memorandum")]),
+        # A second demand in the passive.
+        ("The Commission is invited to propose a framework for spyware (e.g. common standards), "
+         "and Europol is encouraged to make full use of its mandate.",
+         [(("Commission",), "propose a framework for spyware (e.g. common standards)"),
+          (("Europol",), "make full use of its mandate")]),
+        ("The African Union is invited to engage with Eritrea; the Commission is requested to "
+         "report on progress.",
+         [(("African Union",), "engage with Eritrea"), (("Commission",), "report on progress")]),
+        # After a "calls for" with nobody named.
+        ("It also calls for adequate funding for public service media; Parliament invites the "
+         "Council to reach a general approach.",
+         [((), "adequate funding for public service media"), (("Council",), "reach a general "
+           "approach")]),
+    ],
+)  # fmt: skip
+def test_a_second_demand_in_the_same_sentence_is_split_off(
+    text: str, expected: list[tuple[tuple[str, ...], str]]
+) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert [(call.addressees, call.action) for call in calls] == expected
+
+
+def test_an_abbreviation_with_dots_neither_ends_the_subject_nor_the_sentence() -> None:
+    parsed = parse_oeil_summary(
+        "The European Parliament adopted by 459 votes to 41, with 35 abstentions, a resolution "
+        "on the EU-U.S. relationship.\n\n"
+        "Parliament called on the Commission to use the EU-U.S. Trade and Technology Council to "
+        "raise the issue."
+    )
+
+    assert parsed.subject == "the EU-U.S. relationship"
+    assert [call.action for call in parsed.calls] == [
+        "use the EU-U.S. Trade and Technology Council to raise the issue"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "kind"),
+    [
+        # Investigators are people, not an investigation.
+        ("grant access to the region for journalists and independent investigators", "demand"),
+        # Lifting a travel ban is no sanction, and the first demand decides.
+        ("release all human rights defenders; to end all harassment; and to lift travel bans "
+         "against activists", "demand"),
+        ("close all camps, to end forced labour, and to impose sanctions", "demand"),
+    ],
+)  # fmt: skip
+def test_a_call_is_classified_by_its_first_demand(action: str, kind: str) -> None:
+    calls = parse_oeil_summary(f"Parliament called on the authorities to {action}.").calls
+
+    assert [call.kind for call in calls] == [kind]
+
+
+FRENCH = (
+    "Résolution sur la situation au Kazakhstan\n\n"
+    "2022/2505(RSP) - 20/01/2022 - Texte adopté du Parlement, lecture unique\n\n"
+    "Le Parlement européen a adopté par 589 voix contre 35 et 47 abstentions une résolution sur "
+    "la situation au Kazakhstan. Le Parlement a condamné fermement les actes de violence. Il a "
+    "invité le gouvernement du Kazakhstan à libérer immédiatement tous les prisonniers politiques."
+)
+GERMAN_WITH_AN_ENGLISH_SENTENCE = (
+    "Entschließung zur Lage in Belarus\n\n"
+    "2021/2880(RSP) - 07/10/2021 - Vom Parlament angenommener Text, einzige Lesung\n\n"
+    "Das Europäische Parlament nahm mit 561 Stimmen bei 16 Gegenstimmen und 83 Enthaltungen eine "
+    "Entschließung zur Lage in Belarus an. Das Parlament forderte die belarussischen Behörden "
+    "auf, alle politischen Gefangenen freizulassen. Parliament called on the Council to act."
+)
+
+
+def test_a_summary_in_another_language_is_refused_with_a_clear_warning() -> None:
+    for text in (FRENCH, GERMAN_WITH_AN_ENGLISH_SENTENCE):
+        parsed = parse_oeil_summary(text)
+
+        assert parsed.calls == ()
+        assert "does not look like English" in parsed.warnings[0]
+
+    # A short English text has too few words to judge, and is read as usual.
+    english = parse_oeil_summary("Parliament urged Bangladesh to halt relocations to Bhasan Char.")
+    assert len(english.calls) == 1
+    assert not any("English" in warning for warning in english.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "addressees", "action"),
+    [
+        ("Parliament insisted that the Iranian authorities must allow an independent "
+         "investigation into her death.", ("Authorities of Iran",),
+         "allow an independent investigation into her death"),
+        ("Parliament insists that the Commission must not give in to blackmail.",
+         ("Commission",), "not to give in to blackmail"),
+        ("It insisted that Hungary and Poland should comply with all CJEU judgments.",
+         ("Hungary", "Poland"), "comply with all CJEU judgments"),
+    ],
+)  # fmt: skip
+def test_parliament_insisting_that_an_actor_must_act_is_a_call(
+    text: str, addressees: tuple[str, ...], action: str
+) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [(addressees, action)]
+
+
+def test_insisting_on_a_principle_stays_context() -> None:
+    principles = [
+        "Parliament insisted that any future release of funds must be conditional on reforms.",
+        "Parliament insisted that it must be consulted.",
+        "The Commission insisted that the Member States must act.",
+        "Parliament insisted on the need for transparent allocation of state advertising.",
+    ]
+
+    parsed = parse_oeil_summary(
+        " ".join([*principles, "Parliament insisted that the Council must decide."])
+    )
+
+    assert [(call.addressees, call.action) for call in parsed.calls] == [(("Council",), "decide")]
+    assert parsed.context == (" ".join(principles),)
+
+
+def test_instructing_the_president_to_forward_the_resolution_is_no_call() -> None:
+    text = (
+        "Parliament instructs its President to forward this resolution to the Council, the "
+        "Commission and the Government of Eritrea."
+    )
+
+    parsed = parse_oeil_summary(f"Parliament urged the Commission to act. {text}")
+
+    assert [call.action for call in parsed.calls] == ["act"]
+    assert text in parsed.context[0]
+
+
+def test_they_after_a_sentence_of_the_members_are_the_members() -> None:
+    parsed = parse_oeil_summary(
+        "Members condemned the mass trials. They called on the Cambodian Government to quash the "
+        "convictions. They also urged the Commission to monitor trade preferences.\n\n"
+        "Members of the opposition were arrested. They called on the EU to intervene.\n\n"
+        "The UN experts visited the camps. They urged the government to close them."
+    )
+
+    assert [(call.addressees, call.source_sentence[:16]) for call in parsed.calls] == [
+        (("Government of Cambodia",), "They called on t"),
+        (("Commission",), "They also urged "),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("the UAE authorities", ("Authorities of the United Arab Emirates",)),
+        ("the Dutch government", ("Government of the Netherlands",)),
+        ("the US administration and the UK government",
+         ("US administration", "Government of the United Kingdom")),
+    ],
+)  # fmt: skip
+def test_states_written_with_the_keep_it_in_normalised_addressees(
+    written: str, expected: tuple[str, ...]
+) -> None:
+    assert normalise_addressees(written) == expected
+
+
+def test_word_non_breaking_hyphens_become_hyphens() -> None:
+    calls = parse_oeil_summary(
+        "Parliament called on the Commission to stop aid to the Ortega\u2011Murillo regime."
+    ).calls
+
+    assert calls[0].action == "stop aid to the Ortega-Murillo regime"
