@@ -10,6 +10,7 @@ from django.utils import timezone
 from advocacy.models import EmailKind, OutboundEmail
 from campaign.models import AuditEntry, OrganisationRole
 from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory
+from tests.support.clock import clear_of_midnight
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def organiser(client):
 @pytest.mark.django_db
 def test_the_dashboard_shows_counts_chart_and_countries(client, organiser):
     petition = PetitionFactory(campaign__organisation=organiser.organisation, goal=100)
+    clear_of_midnight(30)  # "today" is the page's: it must be the day of these signatures
     now = timezone.now()
     for country in ["DE", "DE", "FR"]:
         SignatureFactory(petition=petition, status="confirmed", confirmed_at=now, country=country)

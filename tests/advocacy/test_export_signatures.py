@@ -14,6 +14,7 @@ from advocacy.models import Consent, Signature, Supporter
 from advocacy.supporters import supporter_erase
 from campaign.models import OrganisationRole
 from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory
+from tests.support.clock import clear_of_midnight
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +30,7 @@ def _csv(response) -> list[list[str]]:
 
 def test_the_counts_page_shows_confirmed_pending_and_today(client):
     petition = PetitionFactory()
+    clear_of_midnight(30)  # "today" is the page's: it must be the day of these signatures
     SignatureFactory.create_batch(
         2, petition=petition, status="confirmed", confirmed_at=timezone.now()
     )

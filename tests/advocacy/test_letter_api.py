@@ -9,6 +9,7 @@ from advocacy.letters import CONFIRM_PURPOSE
 from advocacy.models import Letter, LetterStatus, OutboundEmail
 from advocacy.tokens import token_make
 from tests.advocacy.test_letters import world  # noqa: F401  (fixture)
+from tests.advocacy.test_ratelimit import ratelimit_clock_mid_window  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -157,6 +158,7 @@ def test_a_bad_confirmation_token_is_named_in_the_error(api, world, settings, to
     assert error["code"] == code and list(error["fields"]) == ["token"]
 
 
+@pytest.mark.usefixtures("ratelimit_clock_mid_window")  # eleven previews, one window
 def test_previews_are_rate_limited_per_ip_more_loosely_than_writing(world, settings):  # noqa: F811
     import uuid
 

@@ -221,14 +221,16 @@ def test_a_transient_fault_puts_the_row_back_with_a_backoff(settings, smtp_serve
     smtp_server.handler.faults.append(fault)
     email = _create()
 
+    before = timezone.now()
     [outcome] = outbound_email_send_many(email_ids=[email.pk])
+    after = timezone.now()
 
     email.refresh_from_db()
     assert outcome.result == "retry"
     assert email.status == OutboundEmailStatus.QUEUED
     assert email.last_error
-    assert timezone.now() + timedelta(seconds=4) < email.not_before
-    assert email.not_before < timezone.now() + timedelta(seconds=11)
+    # Half the base to the base (jitter), counted from when the attempt failed.
+    assert before + timedelta(seconds=5) <= email.not_before <= after + timedelta(seconds=10)
 
     # Once due, the next attempt goes through.
     OutboundEmail.objects.filter(pk=email.pk).update(not_before=timezone.now())

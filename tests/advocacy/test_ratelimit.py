@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from django.test import RequestFactory
 from rest_framework.test import APIClient
 
+from advocacy import ratelimit
 from advocacy.models import Signature
 from advocacy.ratelimit import ratelimit_hit
 from config.net import client_ip
 from tests.factories import PetitionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ratelimit_clock_mid_window")]
+
+
+@pytest.fixture
+def ratelimit_clock_mid_window(monkeypatch):
+    """Counters count per fixed window (an hour, a minute): a test's hits that straddled the
+    end of one would start again from 1 in the next. The limiter's clock stands still, 30 min
+    30 s into the current hour, in the middle of both."""
+    now = int(time.time())
+    frozen = now - now % 3600 + 1830
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: frozen))
 
 
 def _ip() -> str:

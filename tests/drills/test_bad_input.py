@@ -25,6 +25,7 @@ from collections import Counter
 from email.message import EmailMessage
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from advocacy.models import OutboundEmail, OutboundEmailStatus, Signature, Supporter
@@ -38,6 +39,7 @@ from tests.factories import (
     PetitionFactory,
 )
 from tests.support import processes
+from tests.support.clock import clear_of_window_end
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -399,6 +401,7 @@ def test_bad_input_at_every_door(drill_smtp: DrillSmtpServer, workers, outbox_fa
         ).start()
         try:
             xff_codes: Counter[int] = Counter()
+            clear_of_window_end(settings.RATELIMIT_WINDOW_SECONDS, 60)  # 40 in one window
             for i in range(40):
                 status, _ = limited.sign(
                     slug,
