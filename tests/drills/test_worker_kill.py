@@ -29,6 +29,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 LETTERS = 200
 
 
+def _broker_state() -> dict[str, int]:
+    """What the broker holds for this session's queue: messages waiting, and messages handed
+    to a worker and not acknowledged (kombu's Redis `unacked` hash, all queues). Printed when
+    a drill finds its rows undelivered, to tell a lost message from an idle worker."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return {
+        "waiting": int(client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)),
+        "unacked": int(client.hlen("unacked")),
+    }
+
+
 def _all_sent() -> bool:
     return OutboundEmail.objects.exclude(status=OutboundEmailStatus.SENT).count() == 0
 
@@ -149,10 +163,12 @@ def test_a_warm_shutdown_finishes_its_work_and_hands_back_the_rest(
     worker.process.wait(60)
     at_exit = len(drill_smtp.received)
     stranded = OutboundEmail.objects.filter(status=OutboundEmailStatus.SENDING).count()
+    broker_at_exit = _broker_state()
 
-    workers(drill_smtp.url, concurrency=2, name="warm-replacement")
+    replacement = workers(drill_smtp.url, concurrency=2, name="warm-replacement")
     # No sweep: a warm shutdown must hand back what it held, not leave it for the safety net.
     without_sweep = wait_until(_all_sent, 60)
+    state_then = {"rows": dict(status_counts()), "broker": _broker_state()}
     sweeps = 0
     if not without_sweep:
         _, sweeps, _ = sweep_until(_all_sent, timeout=60)
@@ -165,5 +181,9 @@ def test_a_warm_shutdown_finishes_its_work_and_hands_back_the_rest(
         f"{'without the sweep' if without_sweep else f'after {sweeps} sweeps'}, {delivery}",
     )
     assert stranded == 0
-    assert without_sweep
+    assert without_sweep, (
+        {"broker at the first worker's exit": broker_at_exit, "after 60 s": state_then},
+        worker.log()[-4000:],
+        replacement.log()[-4000:],
+    )
     assert delivery.exactly_once, delivery
