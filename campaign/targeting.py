@@ -27,7 +27,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from campaign.directory import CURRENT_TERM, mandate_covers_q
+from campaign.directory import CURRENT_TERM, country_code_normalise, mandate_covers_q
 from campaign.models import Body, BodyMembership, BodyRole, Mandate, Mep, RollCall, RollCallVote
 from config.errors import DomainError
 
@@ -104,7 +104,9 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
         )
     countries: tuple[str, ...] = ()
     if "countries" in raw:
-        countries = tuple(c.upper() for c in _str_list(raw["countries"], "countries"))
+        countries = tuple(
+            country_code_normalise(c) for c in _str_list(raw["countries"], "countries")
+        )
         bad = [c for c in countries if not _COUNTRY_RE.match(c)]
         if bad:
             raise _fail(f"countries must be two-letter codes, not {', '.join(bad)}.")
@@ -158,6 +160,7 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
         include_former=bool(raw.get("include_former", False)),
     )
     if check_references:
+        _check_directory(rule)
         codes = {b.code for b in rule.bodies}
         known = set(Body.objects.filter(code__in=codes).values_list("code", flat=True))
         if codes - known:
@@ -168,6 +171,39 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
         ):
             raise _fail(f"unknown roll call {rule.roll_call_ep_id}.")
     return rule
+
+
+def _check_directory(rule: TargetingRule) -> None:
+    """A country, group or MEP the directory does not hold makes a rule that reaches nobody
+    there: a campaign whose letters go to no one. Refused when the rule is saved."""
+    meps = Mep.objects.all() if rule.include_former else Mep.objects.filter(in_office=True)
+    whom = "MEP" if rule.include_former else "sitting MEP"
+    if rule.countries:
+        found = set(
+            meps.filter(country_code__in=rule.countries).values_list("country_code", flat=True)
+        )
+        missing = [c for c in rule.countries if c not in found]
+        if missing:
+            raise _fail(
+                f"no {whom} of {', '.join(missing)} in the MEP directory "
+                "(is it loaded? see manage.py load_meps)."
+            )
+    if rule.groups:
+        found = set(meps.filter(group__in=rule.groups).values_list("group", flat=True))
+        missing = [g for g in rule.groups if g not in found]
+        if missing:
+            known = sorted(
+                meps.exclude(group="").order_by().values_list("group", flat=True).distinct()
+            )
+            raise _fail(
+                f"no {whom} in the group(s) {', '.join(missing)}; the directory has "
+                f"{', '.join(known) or 'no MEPs'}."
+            )
+    if rule.mep_ids:
+        found_ids = set(meps.filter(ep_id__in=rule.mep_ids).values_list("ep_id", flat=True))
+        missing_ids = [str(i) for i in rule.mep_ids if i not in found_ids]
+        if missing_ids:
+            raise _fail(f"no {whom} with EP id {', '.join(missing_ids)} in the directory.")
 
 
 def _roll_call_q(rule: TargetingRule) -> Any:
@@ -201,7 +237,7 @@ def meps_targeted(
     if rule.countries:
         meps = meps.filter(country_code__in=rule.countries)
     if rule.supporter_country and supporter_country:
-        meps = meps.filter(country_code=supporter_country.upper())
+        meps = meps.filter(country_code=country_code_normalise(supporter_country))
     if rule.groups:
         meps = meps.filter(group__in=rule.groups)
     if rule.bodies:

@@ -214,16 +214,28 @@ def test_a_byte_order_mark_is_not_part_of_the_first_column(db, data):
     assert _sitting() == 718
 
 
-def test_a_semicolon_separated_file_is_refused_by_name(db, data):
-    _edit(data / TERM10, lambda rows: None)
-    path = data / TERM10
+def _resave(path: Path, delimiter: str) -> None:
     rows = list(csv.reader(path.open(encoding="utf-8", newline="")))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle, delimiter=";").writerows(rows)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=delimiter).writerows(rows)
+
+
+def test_a_semicolon_separated_file_as_excel_saves_it_in_eu_locales_is_loaded(db, data):
+    _resave(data / TERM10, ";")
+    _resave(data / VOTES, ";")
+
+    _load_from(data)
+
+    assert _sitting() == 718 and RollCallVote.objects.count() == 3381
+
+
+def test_a_semicolon_file_without_the_columns_is_refused_by_name(db, data):
+    path = data / TERM10
+    path.write_text("ep_mep_id;name\n1;A\n", encoding="utf-8")
 
     message = _refused(data)
 
-    assert TERM10 in message and "semicolons" in message
+    assert TERM10 in message and "semicolons" in message and "country_code" in message
 
 
 def test_latin1_bytes_are_reported_with_file_line_and_offset(db, data):
@@ -273,7 +285,34 @@ def _repeat(index: int) -> Callable[[Rows], object]:
             8240,
         ),
         (MEMBERSHIPS, _set("ep_mep_id", "x"), f"{MEMBERSHIPS}:4 ep_mep_id=x:", 1264, 3381, 8239),
-        (MEMBERSHIPS, _set("role", "member"), f"{MEMBERSHIPS}:4 role=member:", 1264, 3381, 8239),
+        (MEMBERSHIPS, _set("role", "Boss"), f"{MEMBERSHIPS}:4 role=Boss:", 1264, 3381, 8239),
+        (MEMBERSHIPS, _set("term", "11"), f"{MEMBERSHIPS}:4 term=11:", 1264, 3381, 8239),
+        # Longer than the database column, or past an integer column: reported, not a crash.
+        (
+            TERM10,
+            _set("eu_group", "Group of the European People's Party (Christian Democrats)"),
+            f"{TERM10}:4 eu_group=Group of the European",
+            1263,
+            3381,
+            8235,
+        ),
+        (TERM10, _set("last_name", "X" * 101), f"{TERM10}:4 last_name=XXX", 1263, 3381, 8235),
+        (
+            TERM10,
+            _set("ep_mep_id", "99999999999"),
+            f"{TERM10}:4 ep_mep_id=99999999999: larger than",
+            1263,
+            3381,
+            8235,
+        ),
+        (
+            VOTES,
+            _set("eu_group_at_vote", "G" * 41),
+            f"{VOTES}:4 eu_group_at_vote=",
+            1264,
+            3380,
+            8240,
+        ),
     ],
 )
 def test_a_bad_row_is_reported_by_line_and_the_valid_rows_are_loaded(
@@ -370,3 +409,172 @@ def test_a_skipped_row_leaves_the_stored_mep_in_office_with_her_memberships(load
     assert bernhuber.in_office and bernhuber.term == 10
     assert BodyMembership.objects.filter(mep=bernhuber).count() == before
     assert _sitting() == 718
+
+
+# --- Partial directories, spreadsheet edits, files that are not CSV -------------------------
+
+
+def _only(data: Path, *names: str) -> Path:
+    """A directory holding only `names` of the data."""
+    target = data.parent / "only"
+    target.mkdir()
+    for name in names:
+        shutil.copy(data / name, target / name)
+    return target
+
+
+def test_the_term10_file_alone_refreshes_the_sitting_meps(db, data):
+    out, _ = _load_from(_only(data, TERM10))
+
+    assert _sitting() == 718 and Mep.objects.count() == 736
+    assert "meps: 736 loaded, 718 in office" in out
+
+
+def test_the_term9_file_alone_leaves_the_sitting_meps_as_they_are(loaded, data):
+    _load_from(_only(data, "meps_term9.csv"))
+
+    assert _sitting() == 718
+    bernhuber = Mep.objects.get(ep_id=197648)
+    assert bernhuber.in_office and bernhuber.term == 10
+    assert Mandate.objects.filter(term=9).count() == 867
+
+
+def test_a_new_resolutions_votes_alone_are_loaded_for_the_stored_meps(loaded, data):
+    only = _only(data, ROLL_CALLS, VOTES)
+    for path in only.iterdir():
+        path.rename(only / path.name.replace("ep9_2022_2505_rsp", "ep9_2022_9999_rsp"))
+    _edit(only / "ep9_2022_9999_rsp_rollcalls.csv", _set("rollcall_id", "1", index=0))
+    _edit(
+        only / "ep9_2022_9999_rsp_mep_votes.csv",
+        lambda rows: [r.update(rollcall_id="1") for r in rows if r["rollcall_id"] == "139038"],
+    )
+
+    _load_from(only)
+
+    assert RollCall.objects.get(ep_id=1).votes.count() == 671
+    assert _sitting() == 718 and Body.objects.count() == 79
+
+
+def test_a_term_file_this_version_does_not_know_is_refused_by_name(db, data):
+    shutil.copy(data / TERM10, data / "meps_term11.csv")
+
+    message = _refused(data)
+
+    assert "meps_term11.csv" in message
+    assert not Mep.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), "Excel .xlsx"),
+        (b"\xff\xfee\x00p\x00_\x00", "UTF-16"),
+        (b"\x1f\x8b\x08\x00" + bytes(range(256)), "gzip"),
+    ],
+)
+def test_a_workbook_or_archive_saved_as_csv_is_named_in_one_line(db, data, content, expected):
+    (data / TERM10).write_bytes(content)
+
+    message = _refused(data)
+
+    assert message.startswith(f"nothing loaded: {TERM10}:") and expected in message
+
+
+def test_a_nul_byte_in_a_value_is_refused_in_one_line_not_by_the_database(db, data):
+    path = data / TERM10
+    path.write_bytes(path.read_bytes().replace(b"BERNHUBER", b"BERN\x00HUBER", 1))
+
+    message = _refused(data)
+
+    assert message.startswith(f"nothing loaded: {TERM10}:2:") and "NUL" in message
+    assert not Mep.objects.exists()
+
+
+def test_a_directory_where_a_file_should_be_is_named(db, data):
+    (data / TERM10).unlink()
+    (data / TERM10).mkdir()
+
+    assert f"{TERM10}: a directory" in _refused(data)
+
+
+def test_spreadsheet_edits_of_case_and_blanks_are_read_as_meant(db, data):
+    def sitting(rows: Rows) -> None:
+        for row in rows:
+            row["sitting_at_source_date"] = f" {row['sitting_at_source_date'].title()} "
+            row["gender"] = row["gender"].lower()
+
+    _edit(data / TERM10, sitting)
+    _edit(data / VOTES, lambda rows: [r.update(position=r["position"].title()) for r in rows])
+    _edit(data / MEMBERSHIPS, lambda rows: [r.update(role=r["role"].lower()) for r in rows])
+    _edit(data / ROLL_CALLS, lambda rows: [r.update(is_final_vote="YES ") for r in rows[:1]])
+
+    _load_from(data)
+
+    assert _sitting() == 718
+    assert Mep.objects.get(ep_id=197648).gender == "M"
+    assert RollCallVote.objects.filter(position="against").count() > 0
+    assert BodyMembership.objects.count() == 8240
+    assert RollCall.objects.get(ep_id=139038).is_final_vote
+
+
+def test_the_eu_code_el_for_greece_is_stored_as_the_iso_gr_supporters_choose(db, data):
+    _edit(
+        data / TERM10,
+        lambda rows: [r.update(country_code="EL") for r in rows if r["country_code"] == "GR"],
+    )
+
+    _load_from(data)
+
+    assert Mep.objects.filter(country_code="GR", in_office=True).count() == 21
+    assert not Mep.objects.filter(country_code="EL").exists()
+
+
+def test_a_past_and_a_current_stint_of_one_mep_give_the_current_seat(db, data):
+    def stints(rows: Rows) -> None:
+        current = next(r for r in rows if r["ep_mep_id"] == "197648")
+        current.update(start="2025-01-01", eu_group="EPP")
+        past = {**current, "start": "2024-07-02", "end": "2024-12-31", "eu_group": "ECR"}
+        rows.insert(0, {**past, "sitting_at_source_date": "no"})
+
+    _edit(data / TERM10, stints)
+
+    out, err = _load_from(data)
+
+    assert err == ""
+    bernhuber = Mep.objects.get(ep_id=197648)
+    assert bernhuber.in_office and bernhuber.group == "EPP"
+    mandate = bernhuber.mandates.get(term=10)
+    assert (str(mandate.start), mandate.end, mandate.group) == ("2024-07-02", None, "EPP")
+
+
+def test_a_membership_that_has_ended_is_not_loaded(db, data):
+    def end_the_chair(rows: Rows) -> None:
+        for row in rows:
+            ended = row["term"] == "10" and row["body_code"] == "DCAS" and row["role"] == "Chair"
+            row["end"] = "2025-01-31" if ended else ""
+
+    path = data / MEMBERSHIPS
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        fields = [*(reader.fieldnames or []), "end"]
+        rows = list(reader)
+    end_the_chair(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+    _load_from(data)
+
+    dcas = BodyMembership.objects.filter(body__code="DCAS", term=10)
+    assert not dcas.filter(role="chair").exists()
+    assert dcas.count() == 33
+
+
+def test_a_column_broken_on_every_row_lists_the_first_problems_and_counts_the_rest(db, data):
+    _edit(data / TERM10, lambda rows: [r.update(start="16/07/2024") for r in rows])
+
+    err = _stderr_of(data)
+
+    assert len(err) <= 52
+    assert any("more problem(s)" in line for line in err)

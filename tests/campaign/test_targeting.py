@@ -162,3 +162,44 @@ def test_references_to_unknown_bodies_or_roll_calls_are_refused_on_save():
         targeting_parse({"bodies": [{"code": "NOPE"}]}, check_references=True)
     with pytest.raises(TargetingInvalidError, match="unknown roll call"):
         targeting_parse({"roll_call": {"ep_id": 1, "positions": ["for"]}}, check_references=True)
+
+
+@pytest.mark.django_db
+def test_maltas_six_sitting_meps_are_the_supporters_targets():
+    malta = meps_targeted(rule={"supporter_country": True}, supporter_country="mt")
+    assert malta.count() == 6
+    assert set(malta.values_list("country_code", flat=True)) == {"MT"}
+    assert not malta.filter(in_office=False).exists()
+
+
+@pytest.mark.django_db
+def test_the_eu_code_el_reaches_the_greek_meps():
+    greek = meps_targeted(rule={"countries": ["GR"]}).count()
+    assert greek == 21
+    assert meps_targeted(rule={"countries": ["EL"]}).count() == greek
+    assert meps_targeted(rule={"supporter_country": True}, supporter_country="EL").count() == greek
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        # The UK's MEPs left in 2020: a rule for them alone would write to nobody.
+        ({"countries": ["GB"]}, "no sitting MEP of GB"),
+        ({"countries": ["DE", "XK"]}, "no sitting MEP of XK"),
+        # The source's "PfE" is "Patriots" in the directory (README).
+        ({"groups": ["PfE"]}, "Patriots"),
+        ({"mep_ids": [197648, 111]}, "EP id 111"),
+    ],
+)
+def test_a_country_group_or_mep_the_directory_lacks_is_refused_on_save(raw, problem):
+    with pytest.raises(TargetingInvalidError) as caught:
+        targeting_parse(raw, check_references=True)
+    assert problem in caught.value.message
+    assert targeting_parse(raw).countries == tuple(raw.get("countries", ()))
+
+
+@pytest.mark.django_db
+def test_former_meps_count_for_a_rule_that_includes_them():
+    rule = targeting_parse({"countries": ["GB"], "include_former": True}, check_references=True)
+    assert meps_targeted(rule=rule).count() == 74
