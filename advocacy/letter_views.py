@@ -119,7 +119,9 @@ def _campaign_context(campaign: Campaign) -> dict[str, Any]:
 @require_http_methods(["GET", "HEAD"])
 def letter_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Step 1 and 2: choose a country, then tick the MEPs to write to."""
-    campaign = _campaign_or_404(slug)
+    campaign = _campaign_or_404(request, slug)
+    if isinstance(campaign, HttpResponse):
+        return campaign
     form = CountryForm(request.GET if "country" in request.GET else None)
     context: dict[str, Any] = {**_campaign_context(campaign), "form": form, "targets": None}
     if form.is_bound and form.is_valid():
@@ -144,19 +146,26 @@ def letter_start(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "advocacy/letters/start.html", context, status=status)
 
 
-def _campaign_or_404(slug: str) -> Campaign:
-    from django.http import Http404
-
+def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign | HttpResponse:
+    """The campaign, or the site's own page saying it is gone (a link in an old mail or post):
+    the bare site-wide 404 has no way back to the campaigns."""
     try:
         return campaign_get_for_letters(slug=slug)
     except DomainError as exc:
-        raise Http404(exc.message) from exc
+        return render(
+            request,
+            "advocacy/message.html",
+            {"title": "Campaign not found", "message": exc.message, "show_campaigns": True},
+            status=exc.status,
+        )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     """Step 3: details, then the letters to read and edit, then send."""
-    campaign = _campaign_or_404(slug)
+    campaign = _campaign_or_404(request, slug)
+    if isinstance(campaign, HttpResponse):
+        return campaign
     source = request.POST if request.method == "POST" else request.GET
     country = str(source.get("country", "")).upper()
     mep_ids = _mep_ids(source.getlist("mep"))
@@ -171,6 +180,7 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     drafts: list[LetterDraft] = []
     bodies: dict[int, str] = {}
     action = str(request.POST.get("action", "preview"))
+    refusal: DomainError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -210,14 +220,10 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
                 )
                 return HttpResponseRedirect(reverse("letters:sent", kwargs={"slug": campaign.slug}))
         except DomainError as exc:
+            # Refused, a rate limit included: the page comes back with what was typed (the
+            # letters too, once written) and the reason in the form.
             _apply_errors(form, exc)
-            if exc.status == 429:
-                return render(
-                    request,
-                    "advocacy/message.html",
-                    {"title": "Please wait", "message": exc.message},
-                    status=429,
-                )
+            refusal = exc
     sent_and_refused = action == "send" and bool(form.errors) and bool(drafts)
     letters = [
         {
@@ -241,13 +247,21 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
         "letters": letters if sent_and_refused or not form.errors else [],
         "start_url": f"{start_url}?{urlencode({'country': country, 'mep': mep_ids}, doseq=True)}",
     }
-    status = 400 if form.errors else 200
-    return render(request, "advocacy/letters/write.html", context, status=status)
+    status = 200
+    if form.errors:
+        status = 429 if refusal is not None and refusal.status == 429 else 400
+    response = render(request, "advocacy/letters/write.html", context, status=status)
+    retry_after = getattr(refusal, "retry_after", None)
+    if status == 429 and retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response
 
 
 @require_http_methods(["GET", "HEAD"])
 def letter_sent(request: HttpRequest, slug: str) -> HttpResponse:
-    campaign = _campaign_or_404(slug)
+    campaign = _campaign_or_404(request, slug)
+    if isinstance(campaign, HttpResponse):
+        return campaign
     return render(
         request,
         "advocacy/message.html",

@@ -371,7 +371,11 @@ def supporter_data_request(request: HttpRequest) -> HttpResponse:
         signing_ratelimit_check(ip=client_ip(request), email=form.cleaned_data["email"])
     except DomainError as exc:
         form.add_error(None, exc.message)
-        return render(request, "advocacy/data_request.html", {"form": form}, status=exc.status)
+        response = render(request, "advocacy/data_request.html", {"form": form}, status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(int(retry_after))
+        return response
     supporter_data_link_send(email=form.cleaned_data["email"])
     return _message(
         request,
