@@ -16,11 +16,26 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 # warning, not a security alert with a traceback.
 UPLOAD_LIMIT_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
+# A page of its own, not a template: it must render when templates, the database or the static
+# manifest are what failed. It still looks like the site (its stylesheet, when the manifest
+# names it, and the way back to the campaigns) for a supporter who followed an old link.
 _HTML = (
-    "<!doctype html><html lang=en><meta charset=utf-8>"
+    "<!doctype html><html lang=en><head><meta charset=utf-8>"
     "<meta name=viewport content='width=device-width,initial-scale=1'>"
-    "<title>{title}</title><h1>{title}</h1><p>{text}</p><p><a href='/'>Home</a></p></html>"
+    "<title>{title} — Resolute</title>{stylesheet}</head><body>"
+    "<header class=site><nav aria-label=Site><a class=brand href='/'>Resolute</a></nav></header>"
+    "<main id=main><h1>{title}</h1><p>{text}</p>"
+    "<p><a href='/'>See the campaigns</a></p></main></body></html>"
 )
+
+
+def _stylesheet() -> str:
+    from django.templatetags.static import static
+
+    try:
+        return f"<link rel=stylesheet href='{static('advocacy/site.css')}'>"
+    except Exception:  # a missing manifest entry: the page goes plain, never a second error
+        return ""
 
 
 def respond(
@@ -37,7 +52,8 @@ def respond(
         return JsonResponse(
             {"error": {"code": code, "message": text, "fields": fields or {}}}, status=status
         )
-    return HttpResponse(_HTML.format(title=title, text=text), status=status)
+    page = _HTML.format(title=title, text=text, stylesheet=_stylesheet())
+    return HttpResponse(page, status=status)
 
 
 def upload_limit_error(exception: Exception) -> tuple[int, str, str]:

@@ -138,3 +138,32 @@ def test_a_post_missing_its_trailing_slash_is_told_where_to_go_and_keeps_its_met
     assert response.json()["error"]["code"] == "trailing_slash"
     # GET keeps Django's permanent redirect.
     assert client.get(f"/api/v1/campaigns/{petition.campaign.slug}").status_code == 301
+
+
+@pytest.mark.django_db
+def test_a_page_that_is_not_there_looks_like_the_site_and_leads_back_to_the_campaigns():
+    response = Client().get("/no-such-page/")
+
+    page = response.content.decode()
+    assert response.status_code == 404
+    assert "<title>Not found — Resolute</title>" in page
+    assert "<a href='/'>See the campaigns</a>" in page
+    assert "<link rel=stylesheet href='/static/advocacy/site." in page  # the hashed name
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:No directory at")  # whitenoise, on the missing root
+def test_the_error_page_goes_plain_rather_than_failing_when_the_static_manifest_is_missing(
+    settings,
+):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = "/nonexistent/static-root"
+
+    response = Client().get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "See the campaigns" in response.content.decode()
+    assert "stylesheet" not in response.content.decode()
