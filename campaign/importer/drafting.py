@@ -132,15 +132,28 @@ _PERSON_TITLES_RE = re.compile(
 )
 
 
+# Addressees stored as a heading names them ("Authorities of Iran") whose role is a common
+# noun in running text: "the authorities of Iran", as EU texts write it. A government, a
+# parliament or a president of a named state keeps its capital.
+_COMMON_NOUN_ROLE_RE = re.compile(
+    r"^(?:Authorities|Regime|Judiciary|Security forces|Police|Army|Armed forces|Courts"
+    r"|Leadership|Junta)(?= of )"
+)
+
+
 def _with_article(name: str) -> str:
-    """'Government of Kazakhstan' -> 'the Government of Kazakhstan'; people and most states keep
-    none ('Kazakhstan', but 'the Netherlands')."""
+    """'Government of Kazakhstan' -> 'the Government of Kazakhstan', 'Authorities of Iran' ->
+    'the authorities of Iran'; people and most states keep none ('Kazakhstan', but 'the
+    Netherlands')."""
     if _PERSON_TITLES_RE.match(name) and not re.match(r"^President of ", name):
         return name
     if name in COUNTRIES:
         return country_phrase(name)
     if name[:1].islower() and name.split(" ", 1)[0] in ("all", "those", "every", "each", "both"):
         return name
+    role = _COMMON_NOUN_ROLE_RE.match(name)
+    if role is not None:
+        return f"the {role.group().lower()}{name[role.end() :]}"
     return f"the {name}"
 
 

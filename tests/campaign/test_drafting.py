@@ -656,4 +656,29 @@ def test_a_state_written_with_the_keeps_it_in_titles_and_prose() -> None:
     draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
 
     assert draft.title == "Allow independent monitors to visit him in the United Arab Emirates"
-    assert "called on the Authorities of the United Arab Emirates to allow" in draft.summary
+    assert "called on the authorities of the United Arab Emirates to allow" in draft.summary
+
+
+@pytest.mark.parametrize(
+    ("addressee", "prose"),
+    [
+        ("the Iranian authorities", "the authorities of Iran"),
+        ("the Belarusian security forces", "the security forces of Belarus"),
+        ("the Government of Iran", "the Government of Iran"),
+        ("the President of Belarus", "the President of Belarus"),
+    ],
+)
+def test_a_role_that_is_a_common_noun_is_lower_case_in_the_petition_and_letter(
+    addressee: str, prose: str
+) -> None:
+    resolution = parse_oeil_summary(
+        "# Resolution on human rights in Iran and Belarus\n\n"
+        "2024/2999(RSP) - 14/03/2024 - Text adopted by Parliament, single reading\n\n"
+        f"Parliament called on {addressee} to release all political prisoners.\n"
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert f"called on {prose} to release" in draft.summary
+    assert f"press {prose} to act" in draft.letter_subject
+    assert prose in draft.letter_body or prose in draft.petition_text
