@@ -5,6 +5,7 @@ Views parse input, call one service or selector of advocacy.letters, and render.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import urlencode
 
@@ -160,6 +161,15 @@ def _campaign_or_404(request: HttpRequest, slug: str) -> Campaign | HttpResponse
         )
 
 
+def _typed_bodies(request: HttpRequest, drafts: list[LetterDraft]) -> dict[int, str]:
+    """The letters as the supporter edited them, by MEP (fixed wording is never taken)."""
+    return {
+        draft.target.mep.ep_id: str(request.POST[f"body_{draft.target.mep.ep_id}"])
+        for draft in drafts
+        if not draft.locked and f"body_{draft.target.mep.ep_id}" in request.POST
+    }
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     """Step 3: details, then the letters to read and edit, then send."""
@@ -183,10 +193,9 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
     refusal: DomainError | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            if action != "send":  # sending has its own, stricter limit below
-                letter_preview_ratelimit_check(ip=client_ip(request))
-            drafts = letter_preview(
+
+        def preview() -> list[LetterDraft]:
+            return letter_preview(
                 campaign=campaign,
                 country=country,
                 mep_ids=mep_ids,
@@ -195,13 +204,17 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
                 city=data["city"],
                 personal_note=data["personal_note"],
             )
+
+        try:
             if action == "send":
-                bodies = {
-                    draft.target.mep.ep_id: str(request.POST[f"body_{draft.target.mep.ep_id}"])
-                    for draft in drafts
-                    if not draft.locked and f"body_{draft.target.mep.ep_id}" in request.POST
-                }
+                # Checked before any letter is built: a refused send must cost no more than
+                # a refused preview (each builds up to 100 letters).
                 letter_ratelimit_check(ip=client_ip(request), email=data["email"])
+            else:
+                letter_preview_ratelimit_check(ip=client_ip(request))
+            drafts = preview()
+            if action == "send":
+                bodies = _typed_bodies(request, drafts)
                 letter_request_create(
                     campaign=campaign,
                     email=data["email"],
@@ -224,6 +237,14 @@ def letter_write(request: HttpRequest, slug: str) -> HttpResponse:
             # letters too, once written) and the reason in the form.
             _apply_errors(form, exc)
             refusal = exc
+            if action == "send" and not drafts and exc.status == 429:
+                # The send was refused before the letters were built: build them again for
+                # the page (the supporter's edits are in the form) only within the preview
+                # limit, so that refusals in a loop build nothing.
+                with contextlib.suppress(DomainError):
+                    letter_preview_ratelimit_check(ip=client_ip(request))
+                    drafts = preview()
+                    bodies = _typed_bodies(request, drafts)
     sent_and_refused = action == "send" and bool(form.errors) and bool(drafts)
     letters = [
         {

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from advocacy.supporters import data_token_make
 from tests.advocacy.test_letters import world  # noqa: F401  (fixture)
+from tests.advocacy.test_ratelimit import ratelimit_clock_mid_window  # noqa: F401  (fixture)
 from tests.factories import PetitionFactory, SignatureFactory
 from tests.support.browser import CHROMIUM, launch, prepare_live_site
 
@@ -152,6 +153,40 @@ def test_a_rate_limited_send_keeps_the_letters_and_details_typed(client, world, 
     assert "Words I took a while to write." in html and "More of them." in html
     assert 'value="Aoife"' in html and f'value="{email}"' in html
     assert 'role="alert"' in html and _title(html).startswith("Error: ")
+
+
+def test_refused_sends_build_no_letters_once_the_preview_limit_is_spent(
+    client,
+    world,  # noqa: F811
+    settings,
+    monkeypatch,
+    ratelimit_clock_mid_window,  # noqa: F811
+):
+    # Each send or preview builds a letter per MEP ticked (up to 100): a send refused by its
+    # limit must not keep building them, or the limit would not limit the work.
+    import advocacy.letter_views as views
+
+    settings.RATELIMIT_ENABLED = True
+    settings.RATELIMIT_ALLOWED_IPS = []
+    settings.RATELIMIT_PER_IP = 1  # one send; ten previews
+    settings.RATELIMIT_PER_EMAIL = 100
+    client = type(client)(REMOTE_ADDR=f"198.51.100.{uuid.uuid4().int % 250 + 1}")
+    built: list[int] = []
+    real_preview = views.letter_preview
+    monkeypatch.setattr(
+        views, "letter_preview", lambda **kwargs: built.append(1) or real_preview(**kwargs)
+    )
+    url = _letters(world, "write")
+    assert client.post(url, _details(action="send")).status_code == 302
+    for _ in range(10):
+        assert client.post(url, _details()).status_code == 200  # previews, within their limit
+    built.clear()
+
+    refused = [client.post(url, _details(action="send", first_name="Aoife")) for _ in range(5)]
+
+    assert [response.status_code for response in refused] == [429] * 5
+    assert built == []  # nothing was built for them…
+    assert 'value="Aoife"' in refused[-1].content.decode()  # …and what was typed is kept
 
 
 # --- In a phone-sized Chromium --------------------------------------------------------------
