@@ -86,6 +86,20 @@ def _str_list(raw: Any, key: str) -> tuple[str, ...]:
 _EP_ID_MAX = 2**31 - 1
 
 
+# The longest list each key may hold: more than the Parliament has of each (27 states, a
+# dozen groups, ~60 bodies, 720 MEPs), far less than a query may bind (65,535 parameters).
+_LIST_LIMITS = {"countries": 60, "groups": 60, "bodies": 200, "mep_ids": 1000}
+# An error names this many of the values it refuses, then counts the rest.
+_NAMED_AT_MOST = 10
+
+
+def _named(values: list[str]) -> str:
+    """'A, B, C' — or the first few and 'and N more' for a long list."""
+    shown = ", ".join(values[:_NAMED_AT_MOST])
+    more = len(values) - _NAMED_AT_MOST
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
 def _is_ep_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _EP_ID_MAX
 
@@ -100,8 +114,11 @@ def targeting_parse(raw: Any, *, check_references: bool = False) -> TargetingRul
     unknown = set(raw) - _KEYS
     if unknown:
         raise _fail(
-            f"unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}."
+            f"unknown key(s) {_named(sorted(unknown))}; allowed: {', '.join(sorted(_KEYS))}."
         )
+    for key, limit in _LIST_LIMITS.items():
+        if isinstance(raw.get(key), list) and len(raw[key]) > limit:
+            raise _fail(f'"{key}" may list at most {limit} values.')
     countries: tuple[str, ...] = ()
     if "countries" in raw:
         countries = tuple(
@@ -185,7 +202,7 @@ def _check_directory(rule: TargetingRule) -> None:
         missing = [c for c in rule.countries if c not in found]
         if missing:
             raise _fail(
-                f"no {whom} of {', '.join(missing)} in the MEP directory "
+                f"no {whom} of {_named(missing)} in the MEP directory "
                 "(is it loaded? see manage.py load_meps)."
             )
     if rule.groups:
@@ -196,14 +213,14 @@ def _check_directory(rule: TargetingRule) -> None:
                 meps.exclude(group="").order_by().values_list("group", flat=True).distinct()
             )
             raise _fail(
-                f"no {whom} in the group(s) {', '.join(missing)}; the directory has "
+                f"no {whom} in the group(s) {_named(missing)}; the directory has "
                 f"{', '.join(known) or 'no MEPs'}."
             )
     if rule.mep_ids:
         found_ids = set(meps.filter(ep_id__in=rule.mep_ids).values_list("ep_id", flat=True))
         missing_ids = [str(i) for i in rule.mep_ids if i not in found_ids]
         if missing_ids:
-            raise _fail(f"no {whom} with EP id {', '.join(missing_ids)} in the directory.")
+            raise _fail(f"no {whom} with EP id {_named(missing_ids)} in the directory.")
 
 
 def _roll_call_q(rule: TargetingRule) -> Any:

@@ -203,3 +203,28 @@ def test_a_country_group_or_mep_the_directory_lacks_is_refused_on_save(raw, prob
 def test_former_meps_count_for_a_rule_that_includes_them():
     rule = targeting_parse({"countries": ["GB"], "include_former": True}, check_references=True)
     assert meps_targeted(rule=rule).count() == 74
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("key", "values"),
+    [
+        ("mep_ids", list(range(1, 70_001))),  # past what one query may bind: was a 500
+        ("countries", ["DE"] * 61),
+        ("groups", ["EPP"] * 61),
+        ("bodies", [{"code": "AFET"}] * 201),
+    ],
+)
+def test_a_list_longer_than_the_parliament_has_is_refused_by_name(key, values):
+    with pytest.raises(TargetingInvalidError) as caught:
+        targeting_parse({key: values}, check_references=True)
+    assert f'"{key}" may list at most' in caught.value.message
+
+
+@pytest.mark.django_db
+def test_a_refusal_names_the_first_missing_values_and_counts_the_rest():
+    with pytest.raises(TargetingInvalidError) as caught:
+        targeting_parse({"mep_ids": list(range(1, 501))}, check_references=True)
+    assert "EP id 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 and 490 more in the directory" in (
+        caught.value.message
+    )
