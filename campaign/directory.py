@@ -215,12 +215,13 @@ class _Report:
         self.problems = result.problems
 
     def add(self, file: str, line: int, column: str, value: str, reason: str) -> None:
-        self.problems.append(f"{file}:{line} {column}={value}: {reason}")
+        self.problems.append(f"{file}:{line} {column}={_shown(value)}: {reason}")
 
     def int_(self, file: str, line: int, row: dict[str, str], column: str) -> int | None:
         """A whole number, or None (reported) when the row has to be skipped."""
         raw = row[column].strip()
-        if raw.isascii() and raw.isdigit() and int(raw) <= _INT_MAX:
+        # The length first: int() refuses (and would be slow on) thousands of digits.
+        if raw.isascii() and raw.isdigit() and len(raw) <= 10 and int(raw) <= _INT_MAX:
             return int(raw)
         reason = "missing" if not raw else "not a whole number"
         if raw.isascii() and raw.isdigit():
@@ -281,13 +282,33 @@ def _spec(specs: dict[str, Any], name: str) -> Any:
     return next((spec for suffix, spec in specs.items() if name.endswith(suffix)), {})
 
 
+# A header row is a few hundred characters; past this the file is not one of ours.
+_HEADER_MAX_CHARS = 65_536
+# How much of a refused value a problem line shows, control characters escaped: a terminal
+# must not be driven by what a CSV file holds.
+_SHOWN_MAX_CHARS = 80
+
+
+def _shown(value: str) -> str:
+    cut = value[:_SHOWN_MAX_CHARS] + ("…" if len(value) > _SHOWN_MAX_CHARS else "")
+    return "".join(
+        ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in cut
+    )
+
+
 def _delimiter(text: str, required: tuple[str, ...]) -> str:
     """The separator the header row uses: Excel saves "CSV" with semicolons wherever the
     decimal separator is a comma (most of the EU), so a semicolon file whose header holds the
     required columns is as good as a comma one. Commas when nothing fits (reported later)."""
-    first_line = text.partition("\n")[0]
+    lines = text[:_HEADER_MAX_CHARS].splitlines()
+    first_line = lines[0] if lines else ""
     for delimiter in (",", ";", "\t"):
-        header = {column.strip() for column in next(csv.reader([first_line], delimiter=delimiter))}
+        try:
+            header = {
+                column.strip() for column in next(csv.reader([first_line], delimiter=delimiter))
+            }
+        except (csv.Error, StopIteration):  # the reader proper reports what is wrong
+            continue
         if all(column in header for column in required):
             return delimiter
     return ","

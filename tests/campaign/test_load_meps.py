@@ -305,6 +305,24 @@ def _repeat(index: int) -> Callable[[Rows], object]:
             3381,
             8235,
         ),
+        # Thousands of digits: int() itself refuses them (was a traceback).
+        (
+            TERM10,
+            _set("ep_mep_id", "9" * 5000),
+            f"{TERM10}:4 ep_mep_id={'9' * 80}…: larger than",
+            1263,
+            3381,
+            8235,
+        ),
+        # A terminal escape in a value is shown escaped, never sent to the operator's terminal.
+        (
+            TERM10,
+            _set("country_code", "D\x1b[2JE"),
+            f"{TERM10}:4 country_code=D\\x1b[2JE:",
+            1263,
+            3381,
+            8235,
+        ),
         (
             VOTES,
             _set("eu_group_at_vote", "G" * 41),
@@ -578,3 +596,21 @@ def test_a_column_broken_on_every_row_lists_the_first_problems_and_counts_the_re
 
     assert len(err) <= 52
     assert any("more problem(s)" in line for line in err)
+
+
+def test_old_mac_line_endings_load_like_any_others(db, data):
+    path = data / TERM10
+    path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+
+    _load_from(data)
+
+    assert _sitting() == 718
+
+
+def test_a_header_past_the_csv_field_limit_is_refused_in_one_line(db, data):
+    path = data / TERM10
+    path.write_text("ep_mep_id," + "x" * 200_000 + "\n1,2\n", encoding="utf-8")
+
+    message = _refused(data)
+
+    assert message.startswith(f"nothing loaded: {TERM10}:") and "\n" not in message
