@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.html import escape
 
 # What Django raises when a body or query string passes DATA_UPLOAD_MAX_MEMORY_SIZE,
 # DATA_UPLOAD_MAX_NUMBER_FIELDS or DATA_UPLOAD_MAX_NUMBER_FILES. SuspiciousOperations, but
@@ -33,7 +34,7 @@ def _stylesheet() -> str:
     from django.templatetags.static import static
 
     try:
-        return f"<link rel=stylesheet href='{static('advocacy/site.css')}'>"
+        return f"<link rel=stylesheet href='{escape(static('advocacy/site.css'))}'>"
     except Exception:  # a missing manifest entry: the page goes plain, never a second error
         return ""
 
