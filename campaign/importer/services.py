@@ -42,6 +42,11 @@ MAX_IMPORT_BYTES = 1_000_000
 
 DEFAULT_TARGETING = {"supporter_country": True}
 
+# Calls one import may turn into campaigns. The longest summaries seen hold a few dozen; past
+# this the text is several resolutions pasted together (or a crafted one), and drafting and
+# storing thousands of campaigns would hold the organiser's request for many seconds.
+MAX_CALLS_PER_IMPORT = 150
+
 
 class ImportInputError(DomainError):
     code = "import_invalid"
@@ -156,6 +161,12 @@ def resolution_parse(*, text: str) -> ParsedResolution:
         raise ImportInputError(
             "No calls were found: the text has no 'Parliament called on … to …', "
             f"'… is urged to …' or similar sentence.{_could_not_parse(parsed)}"
+        )
+    if len(parsed.calls) > MAX_CALLS_PER_IMPORT:
+        raise ImportInputError(
+            f"The text holds {len(parsed.calls)} calls; one resolution's summary holds far "
+            f"fewer (at most {MAX_CALLS_PER_IMPORT} are imported at once). Is it several "
+            "resolutions pasted together? Import them one by one."
         )
     return parsed
 

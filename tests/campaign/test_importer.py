@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from campaign.importer.parser import VOTES_CAST_BOUND
 from campaign.importer.services import (
+    MAX_CALLS_PER_IMPORT,
     ImportInputError,
     resolution_import,
     resolution_parse,
@@ -639,3 +640,18 @@ def test_a_resolution_without_a_date_gets_letters_that_do_not_mention_one(organi
     bodies = list(LetterTemplate.objects.values_list("body", flat=True))
     assert bodies and not any("adopted on" in body for body in bodies)
     assert all("({{ resolution.reference }}). In it, Parliament" in body for body in bodies)
+
+
+@pytest.mark.django_db
+def test_a_text_with_more_calls_than_a_resolution_holds_is_refused_and_nothing_is_written(
+    organisation,
+):
+    calls = "\n\n".join(
+        f"Parliament called on the Commission to fund project number {n} in full."
+        for n in range(MAX_CALLS_PER_IMPORT + 1)
+    )
+    text = KAZAKHSTAN + "\n\n" + calls
+
+    with pytest.raises(ImportInputError, match="several resolutions pasted together"):
+        resolution_import(organisation=organisation, text=text)
+    assert Resolution.objects.count() == 0 and Campaign.objects.count() == 0
