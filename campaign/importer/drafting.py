@@ -163,18 +163,48 @@ def _join(names: list[str]) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _written_without_article(name: str, written: str) -> bool:
+    """True when the summary names ``name`` with no article before it: "Frontex", "FIFA",
+    "Europol and the EPPO", "the African Union and IGAD" ("the Frontex" would be wrong)."""
+    found = re.search(r"(?:^|(?<=[ ,;(]))" + re.escape(name) + r"(?![\w-])", written)
+    if found is None:
+        return False
+    before = written[: found.start()].split()
+    return not before or before[-1].lower() not in _DETERMINERS
+
+
 def _addressee_prose(call: ParsedCall) -> str:
     """Who is asked, as a phrase: 'the Government of Kazakhstan', or '' when nobody is named."""
     if call.addressees:
-        return _join([_with_article(name) for name in call.addressees])
+        return _join(
+            [
+                name
+                if _written_without_article(name, call.addressee_as_written)
+                else _with_article(name)
+                for name in call.addressees
+            ]
+        )
     if call.has_explicit_addressee and call.addressee_as_written:
         return call.addressee_as_written
     return ""
 
 
-def _infinitive(action: str) -> str:
-    """'release …' -> 'to release …'; 'not to lift …' stays as it is."""
-    return action if action.lower().startswith("not to ") else f"to {action}"
+def _asked_to(addressee: str, action: str) -> str:
+    """'the Council to release …'; 'not to lift …' keeps its own "to"; 'as a first step,
+    ensure …' -> 'the Council, as a first step, to ensure …'."""
+    circumstance, act = _split_circumstance(action)
+    if circumstance:
+        addressee = f"{addressee}, {circumstance.rstrip()}"
+    return f"{addressee} {act}" if act.lower().startswith("not to ") else f"{addressee} to {act}"
+
+
+def _split_circumstance(action: str) -> tuple[str, str]:
+    """('as a first step, ', 'ensure …') from 'as a first step, ensure …'; ('', action) when
+    the action opens with its verb."""
+    circumstance = _LEADING_CIRCUMSTANCE_RE.match(action)
+    if circumstance is None:
+        return "", action
+    return circumstance.group(), action[circumstance.end() :]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,7 +232,13 @@ _CLAUSE_MARKERS = (
     " in line with ", " in accordance with ", " on the basis of ", " with a view to ",
     " as well as ", " including ", " in particular ", " notably ", " and to ", " while ",
     " whereas ", " without delay", " as soon as possible", " by means of ", " pending ",
-    " and for ",
+    " and for ", " if ",
+)  # fmt: skip
+# After these verbs "if" means "whether" and starts their object ("assess if the law
+# complies"); elsewhere it starts a condition ("suspend the agreement if no progress is made").
+_VERBS_TAKING_IF = frozenset(
+    {"assess", "determine", "check", "verify", "examine", "ascertain", "see", "evaluate",
+     "establish", "investigate", "ask", "know", "consider", "review", "decide"}
 )  # fmt: skip
 # A comma inside a list of single words ("adequate, sustainable and predictable funding",
 # "detained Christians, Muslims and Jehovah's Witnesses") does not end the clause.
@@ -214,8 +250,22 @@ _ASIDE_AFTER_VERB_RE = re.compile(
     r"^([a-z][\w-]*), [^;]{0,300}?, (?=(?:whether|that|how|if|the|a|an|its|their|all|any)\b)"
 )
 # A parenthesis explains ("(e.g. common standards, oversight)", "(the human rights clause)");
-# a title is shorter without it and must never be cut inside one.
-_PARENTHESIS_RE = re.compile(r" ?\([^()]{0,200}\)")
+# a title is shorter without it and must never be cut inside one. Only one set off by a space:
+# "Article 46(4)" and "Article 7(1) TEU" are references, and "Article 46" would be another.
+_PARENTHESIS_RE = re.compile(r" \([^()]{0,200}\)")
+# Parentheses inside one ("(Regulation (EU, Euratom) 2020/2092)") go first, then the outer.
+_PARENTHESIS_DEPTH = 3
+
+
+def _without_parentheses(text: str) -> str:
+    for _ in range(_PARENTHESIS_DEPTH):
+        shorter = _PARENTHESIS_RE.sub("", text)
+        if shorter == text:
+            break
+        text = shorter
+    return text
+
+
 # Leads that say only "act" ("do everything possible to ensure that …"): the title is what
 # they lead to.
 _EMPTY_LEAD_RE = re.compile(
@@ -270,12 +320,32 @@ _URGENCY_ADJECTIVES_RE = re.compile(
 )
 _TRAILING_STOPWORDS = _PREPOSITIONS | frozenset(
     {"and", "or", "the", "a", "an", "its", "their", "his", "her", "that", "which", "who", "all",
-     "any", "as", "not", "this", "these", "those", "such", "both"}
+     "any", "as", "not", "this", "these", "those", "such", "both", "if", "unless", "whether",
+     "when", "where", "while", "because", "since", "so", "than", "nor", "but",
+     # the first word of "ahead of", "prior to", "instead of": nothing without the second
+     "ahead", "prior", "instead", "regardless", "irrespective"}
 )  # fmt: skip
 _DETERMINERS = frozenset(
     {"the", "a", "an", "all", "its", "their", "his", "her", "this", "these", "those", "that",
      "any", "every", "each", "both", "such", "our", "other"}
 )  # fmt: skip
+
+
+# A circumstance before the verb: "as a first step, ensure …", "by 31 December 2023, present
+# …", "in the meantime, refrain …". The title is the act that follows.
+_LEADING_CIRCUMSTANCE_RE = re.compile(
+    r"^(?:as|in|at|by|within|until|pending|after|before|without|on|from|for)\b[^,;]{1,60}, "
+    r"(?=[a-z])",
+    re.IGNORECASE,
+)
+# An example set off by two commas inside the demand: "ensure that all those involved,
+# including the masterminds, are brought to justice". Dropped, so the title keeps the verb
+# that follows ("… are brought to justice") instead of ending at the first comma.
+_INNER_EXAMPLE_RE = re.compile(
+    r", (?:including|in particular|notably|especially|such as|among them) [^,;()]{1,100}, "
+    r"(?=(?:are|is|were|was|be|been|have|has|remain|receive|can|must|should|will|and to|to)\b)",
+    re.IGNORECASE,
+)
 
 
 def _drop_leading_adverbs(text: str) -> str:
@@ -319,6 +389,7 @@ def _cut_at_first_clause(text: str) -> str:
         while position != -1 and (
             len(_words(text[:position])) < 2
             or (marker == ", " and _WORD_LIST_AFTER_COMMA_RE.match(text, position + 2))
+            or (marker == " if " and _words(text[:position])[-1].lower() in _VERBS_TAKING_IF)
         ):
             position = text.find(marker, position + 1)
         if position != -1:
@@ -344,13 +415,42 @@ def _cut_at_and(text: str) -> str:
     for match in re.finditer(r" and ", text):
         before = _words(text[: match.start()])
         after = _words(text[match.end() :])
+        second_object = bool(after) and after[0].lower() in _DETERMINERS
+        second_verb = len(after) >= 2 and after[1].lower() in _OBJECT_STARTS
+        # "the will of the people and ensure a …": a verb and its object follow, so "the"
+        # two words back ends a noun phrase rather than opening "the immediate and …".
+        verb_after_noun = second_verb and not second_object
         if (
             len(before) >= 3
-            and before[-2].lower() not in _DETERMINERS
+            and (before[-2].lower() not in _DETERMINERS or verb_after_noun)
             and len(after) >= 2
-            and (after[0].lower() in _DETERMINERS or after[1].lower() in _OBJECT_STARTS)
+            and (second_verb or (second_object and not _destination_follows(after)))
         ):
             return text[: match.start()]
+    return text
+
+
+# Where a verb's two objects go: "add Ilan Shor and his associates to the sanctions list".
+_DESTINATIONS = frozenset({"to", "into", "onto", "on", "from", "under"})
+_SECOND_OBJECT_WORDS = 4
+
+
+def _destination_follows(after: list[str]) -> bool:
+    """True when the second object after "and" is followed closely by where both go ("add X
+    and his associates | to the list"): cutting at "and" would leave "add X" incomplete."""
+    return any(word.lower() in _DESTINATIONS for word in after[1 : _SECOND_OBJECT_WORDS + 1])
+
+
+def _first_named_item(text: str, limit: int) -> str:
+    """``text`` up to its first comma when that ends a name ("… of Hoang Thi Minh Hong, …")
+    and the rest fits ``limit``; else ``text`` unchanged."""
+    comma = text.find(", ")
+    if comma == -1 or comma > limit:
+        return text
+    head = text[:comma]
+    words = _words(head)
+    if len(words) >= 3 and words[-1][:1].isupper():
+        return head
     return text
 
 
@@ -407,6 +507,10 @@ def _shorten(text: str, limit: int, *, verb_phrase: bool, word_cut: bool = True)
         if len(text) <= limit:
             break
         text = _strip_trailing_stopwords(cut(text))
+    if len(text) > limit:
+        # "the release of Hoang Thi Minh Hong, Dang Dinh Bach and all other …": the first
+        # name of a list is a whole demand, where a cut before "of" would leave "the release".
+        text = _first_named_item(text, limit)
     if len(text) > limit:  # without `word_cut`, only before a preposition, else left long
         prefix = _cut_to_length(text, limit, any_word=word_cut)
         text = _strip_trailing_stopwords(prefix) if prefix else text
@@ -438,12 +542,13 @@ _FALLBACK_TITLE = "Act on the European Parliament's resolution"
 
 def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str:
     # A title needs the first few words only; the bound keeps every step below cheap.
-    action = " ".join(_PARENTHESIS_RE.sub("", call.action[:_TITLE_SOURCE_CHARS]).split())
+    action = " ".join(_without_parentheses(call.action[:_TITLE_SOURCE_CHARS]).split())
     negated = action.lower().startswith("not to ")
     if negated:
         action = action[len("not to ") :]
-    action = _drop_leading_adverbs(_ASIDES_RE.sub("", action))
+    action = _drop_leading_adverbs(_ASIDES_RE.sub("", _INNER_EXAMPLE_RE.sub(" ", action)))
     if call.has_explicit_addressee:
+        action = _LEADING_CIRCUMSTANCE_RE.sub("", action)
         action = _ASIDE_AFTER_VERB_RE.sub(r"\1 ", _EMPTY_LEAD_RE.sub("", action))
         action = _one_verb(action)
         full = f"Do not {action}" if negated else _capitalise(action)
@@ -452,7 +557,8 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     else:
         full = f"Demand {_URGENCY_ADJECTIVES_RE.sub('the ', action)}"
     full = full.strip() or _FALLBACK_TITLE
-    verb_phrase = call.has_explicit_addressee
+    # "Demand that X respect Y and ensure Z" holds a verb phrase too, cut like one.
+    verb_phrase = call.has_explicit_addressee or action.lower().startswith("that ")
 
     # An action of punctuation only (": ;") shortens to nothing: a title is never empty.
     title = _shorten(full, limit, verb_phrase=verb_phrase) or _FALLBACK_TITLE[:limit]
@@ -534,10 +640,13 @@ def _what_parliament_asked(call: ParsedCall, *, quoted: bool) -> str:
     addressee = _addressee_prose(call)
     if addressee:
         if quoted:
-            if action.lower().startswith("not to "):
-                return f'called on {addressee} "{action}"'
-            return f'called on {addressee} to "{action}"'
-        return f"called on {addressee} {_infinitive(action)}"
+            circumstance, act = _split_circumstance(action)
+            if circumstance:  # 'called on X, as a first step, to "ensure …"'
+                addressee = f"{addressee}, {circumstance.rstrip(' ')}"
+            if act.lower().startswith("not to "):
+                return f'called on {addressee} "{act}"'
+            return f'called on {addressee} to "{act}"'
+        return f"called on {_asked_to(addressee, action)}"
     verb = "demanded" if action.lower().startswith("that ") else "called for"
     return f'{verb} "{action}"' if quoted else f"{verb} {action}"
 
@@ -559,7 +668,7 @@ def _petition_text(*, resolution: ParsedResolution, call: ParsedCall) -> str:
     addressee = _addressee_prose(call)
     action = call.action.rstrip(" .;")
     if addressee:
-        opening = f"We, the undersigned, call on {addressee} {_infinitive(action)}."
+        opening = f"We, the undersigned, call on {_asked_to(addressee, action)}."
     elif action.lower().startswith("that "):
         opening = f"We, the undersigned, join the European Parliament in demanding {action}."
     else:

@@ -230,6 +230,7 @@ COUNTRY_BY_DEMONYM: dict[str, str] = {
     "Rwandan": "Rwanda",
     "Salvadoran": "El Salvador",
     "Saudi": "Saudi Arabia",
+    "Saudi Arabian": "Saudi Arabia",
     "Senegalese": "Senegal",
     "Serbian": "Serbia",
     "Sierra Leonean": "Sierra Leone",
@@ -400,15 +401,35 @@ def find_country(text: str) -> str | None:
     return COUNTRY_BY_DEMONYM.get(found, found)
 
 
+# A country after these is where something comes from or goes to, or a partner: "corruption
+# from Qatar", "deportation of children to Russia", "threats against Armenia", "relations
+# with China". The resolution is not about what happens in it.
+_NOT_THE_PLACE_BEFORE_RE = re.compile(
+    r"\b(?:from|to|towards|against|with|by)(?: the)? $", re.IGNORECASE
+)
+
+
 def find_place(text: str) -> str | None:
-    """The country a subject or title is about: the first one named outright, else the first
-    demonym's ("Russian interference in the Republic of Moldova" is about Moldova)."""
+    """The country a subject or title is about: the one named outright, else the first
+    demonym's ("Russian interference in the Republic of Moldova" is about Moldova).
+
+    A country after "from", "to", "against" … is not where the resolution's calls apply
+    ("suspicions of corruption from Qatar" concerns the EU institutions), and two countries
+    named outright ("Serbia and Kosovo", "Myanmar and Bangladesh") leave it undecided: None,
+    so no title says "in <one of them>" wrongly.
+    """
     demonym = None
+    named: list[str] = []
     for match in _COUNTRY_OR_DEMONYM_RE.finditer(text):
         found = match.group(1)
-        if found in COUNTRIES:
-            return found
-        demonym = demonym or COUNTRY_BY_DEMONYM[found]
+        if found not in COUNTRIES:
+            demonym = demonym or COUNTRY_BY_DEMONYM[found]
+            continue
+        before = text[max(0, match.start() - 12) : match.start()]
+        if found not in named and not _NOT_THE_PLACE_BEFORE_RE.search(before):
+            named.append(found)
+    if named:
+        return named[0] if len(named) == 1 else None
     return demonym
 
 
@@ -744,15 +765,33 @@ def _blocks(lines: list[str]) -> list[tuple[bool, str]]:
             current = None
             continue
         bullet = _BULLET_RE.match(line)
+        # A bullet whose line ends a sentence, followed by a line that starts one, has ended:
+        # "c) abolish the guardianship system." then "It also asks …" is the next paragraph,
+        # pasted without a blank line, not more of the bullet.
+        bullet_ended = (
+            current is not None
+            and current.is_bullet
+            and _ends_a_sentence(current.parts[-1])
+            and _STARTS_A_SENTENCE_RE.match(line) is not None
+        )
         if bullet is not None:
             current = _Block(is_bullet=True, parts=[line[bullet.end() :].strip()])
             blocks.append(current)
-        elif current is not None:
+        elif current is not None and not bullet_ended:
             current.parts.append(line)
         else:
             current = _Block(is_bullet=False, parts=[line.lstrip("#").strip()])
             blocks.append(current)
     return [(block.is_bullet, block.text) for block in blocks]
+
+
+_STARTS_A_SENTENCE_RE = re.compile(r"[\"'(]?[A-Z]")
+
+
+def _ends_a_sentence(line: str) -> bool:
+    """True when ``line`` ends with a full stop (or ! ?) that is not an abbreviation's."""
+    text = line.rstrip("\"')]")
+    return text.endswith((".", "!", "?")) and not _ends_with_abbreviation(text[-13:-1])
 
 
 _SENTENCE_BREAK_RE = re.compile(r"[.!?][\"')\]]* +(?=[\"'(\[]?[A-Z0-9])")
@@ -867,7 +906,11 @@ def _country_for(place: str) -> str | None:
 
 
 def _normalise_one(name: str, country: str | None) -> str:
-    name = _LEADING_DETERMINER_RE.sub("", name.strip(" ,;:.")).strip()
+    name = name.strip(" ,;:")
+    # A sentence's full stop goes; an abbreviation's stays ("Ferdinand Marcos Jr.").
+    if not _ends_with_abbreviation(name.rstrip(".")[-12:]):
+        name = name.rstrip(" .,;:")
+    name = _LEADING_DETERMINER_RE.sub("", name).strip()
     alias = _ALIASES.get(name.lower())
     if alias is not None:
         return alias
@@ -951,6 +994,35 @@ def _is_demonym(word: str) -> bool:
     return any(word.lower() == demonym.lower() for demonym in COUNTRY_BY_DEMONYM)
 
 
+_AND_ON_RE = re.compile(r",? and (?:on|upon) (?=\S)", re.IGNORECASE)
+_PERSON_TITLES = (
+    r"Prime Minister|Vice-President|President|Crown Prince|King|Queen|Emir|Sheikh|Sultan"
+    r"|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
+    r"|Commissioner|Mr|Mrs|Ms|Dr"
+)
+# "the new President" before ", Ferdinand Marcos Jr.": a title whose name follows as an
+# apposition, and that name (capitalised words, with particles such as "al" or "de").
+_TITLE_BEFORE_NAME_RE = re.compile(
+    r"^(?:(?:the|its|their) )?(?:[a-z][\w-]* ){0,2}(?P<title>" + _PERSON_TITLES + r")$"
+)
+_APPOSED_NAME_RE = re.compile(
+    r"^[A-Z][\w'.-]*(?: (?:[A-Z][\w'.-]*|al|bin|ibn|de|da|del|la|van|von|der)){0,4}$"
+)
+
+
+def _joined_appositions(chunks: list[str]) -> list[str]:
+    """Join "the new President" and "Ferdinand Marcos Jr." into "President Ferdinand Marcos
+    Jr.": a name set off by commas after a title is that one person, not a second addressee."""
+    joined: list[str] = []
+    for chunk in chunks:
+        title = _TITLE_BEFORE_NAME_RE.match(joined[-1]) if joined else None
+        if title is not None and _APPOSED_NAME_RE.match(chunk):
+            joined[-1] = f"{title.group('title')} {chunk}"
+        else:
+            joined.append(chunk)
+    return joined
+
+
 def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple[str, ...]:
     """Split an addressee phrase into normalised target names.
 
@@ -964,8 +1036,11 @@ def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple
     text = _PARENTHESIS_RE.sub("", addressee[: _MAX_ADDRESSEE_CHARS * 2])
     text = _PROTECTED_NAMES_RE.sub(lambda m: m.group(0).replace(" and ", _AND_PLACEHOLDER), text)
     text = _LIST_SEPARATOR_RE.sub(", ", text)
+    # "the Government of Peru and on all political forces": "on" repeats "called on" for a
+    # second addressee, who is never part of the first one's name.
+    text = _AND_ON_RE.sub(", ", text)
     parts: list[str] = []
-    chunks = [c for c in (chunk.strip() for chunk in text.split(",")) if c]
+    chunks = _joined_appositions([c for c in (chunk.strip() for chunk in text.split(",")) if c])
     for position, raw_chunk in enumerate(chunks):
         chunk = _LEADING_CONJUNCTION_RE.sub("", raw_chunk).strip()
         if not chunk:
@@ -989,9 +1064,7 @@ def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple
 # ---------------------------------------------------------------------------------------------
 
 _PERSON_RE = re.compile(
-    r"\b(?P<title>Prime Minister|Vice-President|President|Crown Prince|King|Queen|Emir|Sheikh"
-    r"|Sultan|Foreign Minister|Minister|Chancellor|General|Supreme Leader|Ayatollah|Patriarch"
-    r"|Commissioner|Mr|Mrs|Ms|Dr)\.? (?P<name>[^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*){0,3})"
+    r"\b(?P<title>" + _PERSON_TITLES + r")\.? (?P<name>[^\W\d_][\w'-]*(?: [^\W\d_][\w'-]*){0,3})"
 )
 _NAME_PARTICLES = frozenset({"al", "bin", "ibn", "von", "van", "de", "der", "da", "del", "la"})
 _PLURAL_ACTOR_RE = re.compile(
@@ -1072,16 +1145,29 @@ _ADDRESSED_VERBS = (
     r"(?:called|calls|call|calling) (?:on|upon)|urged|urges|urge|asked|asks|ask|invited|invites"
     r"|invite|requested|requests|request|encouraged|encourages|encourage|exhorted|exhorts"
     r"|instructed|instructs|(?:reiterated|repeated|renewed|reiterates|repeats|renews)"
-    r" (?:its|their) calls? (?:on|upon)"
+    r" (?:its|their) calls? (?:on|upon)|expected|expects|expect"
 )
+# "expects X to …" is a demand only when X is someone who can act ("expects the Commission
+# to", not "expects the situation to improve"); see _looks_like_actor.
+_EXPECT_RE = re.compile(r"^expect", re.IGNORECASE)
 _OPEN_VERBS = (
     r"(?:called|calls|call|asked|asks|ask|appealed|appeals) for|demanded|demands|demand"
     r"|(?:reiterated|repeated|renewed|reiterates|repeats|renews) (?:its|their) calls? for"
 )
+# "insisted on the need for the EU to press …", "stressed the need for the Commission to …"
+# ask the EU, the Commission; with no one named ("the need for transparent allocation of
+# state advertising") they state a principle, and stay context.
+_NEED_FOR_VERBS = (
+    r"(?:(?:insisted|insists|insist) on|(?:stressed|stresses|stress|underlined|underlines"
+    r"|underline|emphasised|emphasises|emphasise|emphasized|emphasizes|emphasize|highlighted"
+    r"|highlights|highlight|reiterated|reiterates|reiterate))"
+    r" the (?:urgent |pressing )?need for"
+)
 # The open verbs are tried first, so "asked for the release" is read as "called for" rather
 # than as "asked <someone> to" with "for the release" for an addressee.
 _ACTIVE_VERB_RE = re.compile(
-    r"\b(?:(?P<open>" + _OPEN_VERBS + r")|(?P<addressed>" + _ADDRESSED_VERBS + r"))\b",
+    r"\b(?:(?P<open>" + _OPEN_VERBS + r")|(?P<addressed>" + _ADDRESSED_VERBS + r")"
+    r"|(?P<need>" + _NEED_FOR_VERBS + r"))\b",
     re.IGNORECASE,
 )
 _PASSIVE_RE = re.compile(
@@ -1119,7 +1205,15 @@ _SECOND_PASSIVE_CALL_RE = re.compile(
 # "They called on …" (active, so not "They are urged to …"), and a sentence opened by the
 # Members ("Members condemned …", "In the text, MEPs …", but not "Members of the opposition").
 _THEY_ACT_RE = re.compile(
-    r"^They (?=(?:" + _ADVERB + r" )*(?:" + _OPEN_VERBS + r"|" + _ADDRESSED_VERBS + r")\b)"
+    r"^They (?=(?:"
+    + _ADVERB
+    + r" )*(?:"
+    + _OPEN_VERBS
+    + r"|"
+    + _ADDRESSED_VERBS
+    + r"|"
+    + _NEED_FOR_VERBS
+    + r"|(?:insisted|insists|insist) that)\b)"
 )
 _MEMBERS_OPEN_RE = re.compile(
     r"^(?:[^,]{1,60}, )?(?:the )?(?:members|meps)\b(?! of\b)", re.IGNORECASE
@@ -1131,6 +1225,7 @@ _INSISTED_RE = re.compile(
     r"(?P<negation> not)? (?=[a-z])",
     re.IGNORECASE,
 )
+_LATER_MODAL_RE = re.compile(r" and (?:must|should)(?P<negation> not)? (?=[a-z])")
 _KNOWN_TARGETS = frozenset(
     {"Commission", "Council", "Member States", "EU", "EEAS", "VP/HR", "HR/VP"}
 )
@@ -1268,6 +1363,30 @@ def _parliament_speaks(sentence: str, verb_at: int) -> bool:
     )
 
 
+# Nouns that name those who can act, though written in lower case ("the authorities", "all
+# parties to the conflict", "online platforms").
+_ACTOR_NOUNS_RE = re.compile(
+    r"\b(?:authorities|government|governments|states|institutions|parties|community"
+    r"|countries|agencies|bodies|actors|platforms|companies|operators|organisations"
+    r"|organizations|partners|donors|co-legislators|leaders|regime|junta|forces|courts)\b",
+    re.IGNORECASE,
+)
+
+
+def _looks_like_actor(written: str, country: str | None) -> bool:
+    """True when ``written`` (an addressee as it stands) names someone who can act: a known
+    target, a pronoun, a proper name ("Frontex", "the VP/HR") or a body ("the authorities")."""
+    bare = _LEADING_DETERMINER_RE.sub("", written.strip(" ,")).strip()
+    if not bare:
+        return False
+    if bare.lower() in _PRONOUNS or bare.lower() in _OBJECT_PRONOUNS:
+        return True
+    names = normalise_addressees(bare, country=country)
+    if names and all(_is_known_target(name) for name in names):
+        return True
+    return bare[:1].isupper() or _ACTOR_NOUNS_RE.search(bare) is not None
+
+
 def _is_known_target(name: str) -> bool:
     """A normalised addressee that is surely someone who can act: an EU institution, a state,
     a state's authorities ("Government of Iran"), or a person named with their title."""
@@ -1293,7 +1412,11 @@ def _insisted_call(
     names = normalise_addressees(addressee, country=country)
     if not names or not all(_is_known_target(name) for name in names):
         return None
-    action = sentence[insisted.end() :].strip()
+    # "… must end X and must not fund Y": each later "must" shares the first one's "to".
+    action = _LATER_MODAL_RE.sub(
+        lambda later: " and not to " if later.group("negation") else " and ",
+        sentence[insisted.end() :].strip(),
+    )
     if insisted.group("negation"):
         action = f"not to {action}"
     return _addressed_call(
@@ -1316,6 +1439,16 @@ def _calls_in_sentence(
 ) -> list[_RawCall]:
     """Return the calls one sentence makes (usually zero or one)."""
 
+    def addressed(addressee: str, action: str) -> _RawCall | None:
+        return _addressed_call(
+            addressee_as_written=addressee,
+            action=action,
+            source=sentence,
+            previous=previous,
+            country=country,
+            warnings=warnings,
+        )
+
     def cleaned(call: _RawCall) -> list[_RawCall]:
         return _with_cleaned_action(
             call,
@@ -1332,14 +1465,7 @@ def _calls_in_sentence(
         action = sentence[passive.end() :]
         if passive.group("negation"):
             action = f"not to {action.strip()}"
-        call = _addressed_call(
-            addressee_as_written=prefix,
-            action=action,
-            source=sentence,
-            previous=previous,
-            country=country,
-            warnings=warnings,
-        )
+        call = addressed(prefix, action)
         if call is not None:
             return cleaned(call)
 
@@ -1353,6 +1479,18 @@ def _calls_in_sentence(
         if not _parliament_speaks(sentence, verb.start()):
             continue
         rest = sentence[verb.end() :]
+        if verb.group("need") is not None:
+            need = _split_addressee_and_action(rest)
+            if need is None or not need[1].strip() or not _looks_like_actor(need[0], country):
+                continue
+            call = addressed(need[0], need[1])
+            if call is not None:
+                return cleaned(call)
+            continue
+        expects = _EXPECT_RE.match(verb.group(0)) is not None
+        if expects and re.match(r" that\b", rest, re.IGNORECASE):
+            # "expects that the situation will improve": a forecast, never a demand.
+            continue
         if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
             # "called for X" demands X; "demanded that X …" keeps its "that" for the summary.
             # "called for X; Parliament invited Y to …": Y's demand is a call of its own.
@@ -1366,6 +1504,15 @@ def _calls_in_sentence(
                 )
             )
         split = _split_addressee_and_action(rest)
+        if split is None and rest.rstrip().endswith(":"):
+            # "Parliament calls on the Saudi authorities:" followed by "a) to release …": the
+            # list's items are the actions, and the addressee is all that stands here.
+            written = rest.rstrip()[:-1].strip()
+            if _looks_like_actor(written, country):
+                split = (written, "")
+        if expects and (split is None or not _looks_like_actor(split[0], country)):
+            # "expects the situation to improve", "expects progress": forecasts, not demands.
+            continue
         if split is None:
             # "Parliament urged restraint": a demand with no one named.
             return [
@@ -1378,14 +1525,7 @@ def _calls_in_sentence(
                 )
             ]
         addressee, action = split
-        call = _addressed_call(
-            addressee_as_written=addressee,
-            action=action,
-            source=sentence,
-            previous=previous,
-            country=country,
-            warnings=warnings,
-        )
+        call = addressed(addressee, action)
         if call is not None:
             return cleaned(call)
     return []
@@ -1480,7 +1620,12 @@ _OTHER_RE = re.compile(
 
 # Where a call's first demand ends: "release X; to end Y; and to lift travel bans" is a
 # demand to release, whatever the later clauses mention (the title names the first one too).
-_FURTHER_DEMAND_RE = re.compile(r";|,? and to (?=[a-z])|, to (?=[a-z])")
+# A condition after a comma is not the demand either: "continue funding UNRWA, subject to the
+# outcome of the investigation" asks for funding, not an investigation.
+_FURTHER_DEMAND_RE = re.compile(
+    r";|,? and to (?=[a-z])|, to (?=[a-z])"
+    r"|, (?:subject to|provided that|on condition that|pending|unless|until) "
+)
 # Lifting a ban is no sanction: "lift travel bans against activists".
 _LIFTED_BAN_RE = re.compile(
     r"\b(?:lift|lifting|revoke|revoking|end|ending)\s(?:the |all |any |their )?"
@@ -1652,7 +1797,9 @@ def _parse(text: str) -> ParsedResolution:
             warnings.append("no title line found; title derived from the vote sentence")
         else:
             warnings.append("no title found")
-    country = find_place(subject or "") or find_place(title)
+    # The vote sentence's subject when it names a country, else the title's.
+    place_text = subject if subject and _COUNTRY_OR_DEMONYM_RE.search(subject) else title
+    country = find_place(place_text)
 
     context: list[str] = []
     raw_calls: list[_RawCall] = []
@@ -1693,9 +1840,11 @@ def _parse(text: str) -> ParsedResolution:
                     _sourced(call, sentence)
                     for call in _calls_in_sentence(as_members, previous, country, warnings)
                 ]
+            # "… calls on the Council to:" introduces a list, and so does "… calls on the
+            # Council to" without its colon: a call whose action is all in the bullets below.
             is_list_intro = (
                 position == len(sentences) - 1
-                and sentence.endswith(":")
+                and (sentence.endswith(":") or bool(found and not any(c.action for c in found)))
                 and index < len(blocks)
                 and blocks[index][0]
             )

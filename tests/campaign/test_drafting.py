@@ -682,3 +682,100 @@ def test_a_role_that_is_a_common_noun_is_lower_case_in_the_petition_and_letter(
     assert f"called on {prose} to release" in draft.summary
     assert f"press {prose} to act" in draft.letter_subject
     assert prose in draft.letter_body or prose in draft.petition_text
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # A reference's own parenthesis is part of it; a spaced one explains, and goes whole,
+        # nested ones included, and a title never ends on "if".
+        ("The Committee of Ministers is encouraged to continue the proceedings under Article "
+         "46(4) of the Convention.",
+         "Continue the proceedings under Article 46(4) of the Convention"),
+        ("The Council is asked to make progress in the procedure under Article 7(1) TEU.",
+         "Make progress in the procedure under Article 7(1) TEU"),
+        ("Parliament calls on the Commission to consider measures under the Conditionality "
+         "Regulation (Regulation (EU, Euratom) 2020/2092) if the reforms endanger the EU's "
+         "financial interests.", "Consider measures under the Conditionality Regulation"),
+        # A condition is no part of the act.
+        ("It asks the Council to consider suspending the agreement if no progress is made.",
+         "Consider suspending the agreement"),
+        # After "assess", "if" means "whether".
+        ("The Commission is asked to assess if the law complies with the directive.",
+         "Assess if the law complies with the directive"),
+        # A second object going to the same place as the first stays with it.
+        ("Parliament urges the Member States to add Ilan Shor and his associates to the EU "
+         "sanctions list under the Moldova destabilisation regime.",
+         "Add Ilan Shor and his associates to the EU sanctions list"),
+        # A circumstance before the verb is not the act.
+        ("Parliament calls on the Commission, as a first step, to ensure procedural safeguards "
+         "in blasphemy cases.", "Ensure procedural safeguards in blasphemy cases"),
+        ("Parliament calls on the Government to:\n- as a first step, ensure procedural "
+         "safeguards in blasphemy cases;", "Ensure procedural safeguards in blasphemy cases"),
+        # An example between two commas is dropped, so the clause keeps its verb.
+        ("Parliament calls on the Maltese authorities to ensure that all those involved in the "
+         "assassination, including the masterminds, are brought to justice.",
+         "Ensure that all those involved in the assassination are brought to justice"),
+        # A list of names: the first one, not "the release" alone.
+        ("Parliament calls for the immediate and unconditional release of Hoang Thi Minh Hong, "
+         "Dang Dinh Bach and all other environmental human rights defenders.",
+         "Demand the release of Hoang Thi Minh Hong"),
+        # "Demand that X do A and do B" is cut like a verb phrase.
+        ("It demands that the Guatemalan authorities respect the will of the people and ensure "
+         "a peaceful transfer of power on 14 January 2024.",
+         "Demand that the Guatemalan authorities respect the will of the people"),
+    ],
+)  # fmt: skip
+def test_titles_keep_references_and_objects_and_drop_conditions_and_asides(
+    text: str, title: str
+) -> None:
+    assert titles_of(text) == [title]
+
+
+def test_a_title_cut_before_ahead_of_does_not_end_on_ahead() -> None:
+    titles = titles_of(
+        "It calls on the authorities to restore the registration of the Candlelight Party ahead "
+        "of the general elections of 23 July 2023.",
+        country="Cambodia",
+    )
+
+    assert titles == ["Restore the registration of the Candlelight Party in Cambodia"]
+
+
+@pytest.mark.parametrize(
+    ("text", "prose"),
+    [
+        ("Parliament expects Frontex to strengthen its monitoring.", "Frontex"),
+        ("FIFA is asked to contribute to a remedy fund.", "FIFA"),
+        ("Parliament requests Europol and the EPPO to assist the investigations.",
+         "Europol and the EPPO"),
+        ("It encourages the African Union and IGAD to coordinate their mediation.",
+         "the African Union and IGAD"),
+        ("Parliament calls on the Council to act.", "the Council"),
+    ],
+)  # fmt: skip
+def test_a_name_written_without_the_gets_no_article_in_the_prose(text: str, prose: str) -> None:
+    resolution = parse_oeil_summary(text)
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert f"call on {prose} to " in draft.petition_text
+    assert f"press {prose} to act" in draft.letter_subject
+
+
+def test_a_circumstance_before_the_verb_stays_before_its_to_in_the_prose() -> None:
+    resolution = parse_oeil_summary(
+        "Parliament calls on the Commission to:\n- as a first step, ensure procedural "
+        "safeguards in blasphemy cases;\n"
+    )
+
+    draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
+
+    assert draft.petition_text.startswith(
+        "We, the undersigned, call on the Commission, as a first step, to ensure procedural "
+        "safeguards in blasphemy cases."
+    )
+    assert 'called on the Commission, as a first step, to "ensure procedural' in (
+        draft.petition_text
+    )
+    assert "called on the Commission, as a first step, to ensure" in draft.summary

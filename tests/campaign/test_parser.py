@@ -1203,3 +1203,177 @@ def test_word_non_breaking_hyphens_become_hyphens() -> None:
     ).calls
 
     assert calls[0].action == "stop aid to the Ortega-Murillo regime"
+
+
+# ---------------------------------------------------------------------------------------------
+# Second review of unseen summaries (samples in the shapes below)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_call_ending_in_to_without_a_colon_introduces_the_bullets_below() -> None:
+    parsed = parse_oeil_summary(
+        "The resolution also calls on the Council to\n"
+        "- adopt targeted sanctions against officials responsible for ceasefire violations,\n"
+        "- extend the mandate of the EU Mission in Armenia (EUMA).\n"
+    )
+
+    assert [(call.addressees, call.action) for call in parsed.calls] == [
+        (("Council",), "adopt targeted sanctions against officials responsible for ceasefire "
+         "violations"),
+        (("Council",), "extend the mandate of the EU Mission in Armenia (EUMA)"),
+    ]  # fmt: skip
+    assert not any("no action" in warning for warning in parsed.warnings)
+
+
+def test_an_addressee_before_a_colon_is_asked_to_do_each_to_bullet() -> None:
+    parsed = parse_oeil_summary(
+        "# Resolution on human rights defenders in Saudi Arabia\n\n"
+        "Parliament calls on the Saudi Arabian authorities:\n"
+        " a) to release Salma al-Shehab;\n"
+        " b) not to carry out any further executions.\n"
+    )
+
+    read = [(call.addressees, call.action, call.has_explicit_addressee) for call in parsed.calls]
+    assert read == [
+        (("Authorities of Saudi Arabia",), "release Salma al-Shehab", True),
+        (("Authorities of Saudi Arabia",), "not to carry out any further executions", True),
+    ]
+
+
+def test_a_list_intro_naming_no_one_before_its_colon_still_calls_for_each_item() -> None:
+    calls = parse_oeil_summary(
+        "Parliament urged the following measures:\n- an arms embargo;\n- a ceasefire.\n"
+    ).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [
+        ((), "an arms embargo"),
+        ((), "a ceasefire"),
+    ]
+
+
+def test_a_paragraph_pasted_right_after_a_bullet_is_not_part_of_it() -> None:
+    calls = parse_oeil_summary(
+        "Parliament calls on the Government of Saudi Arabia to:\n"
+        "a) abolish the male guardianship system.\n"
+        "It also asks the VP/HR to raise these cases with Crown Prince Mohammed bin Salman.\n"
+    ).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [
+        (("Government of Saudi Arabia",), "abolish the male guardianship system"),
+        (("VP/HR",), "raise these cases with Crown Prince Mohammed bin Salman"),
+    ]
+
+
+def test_a_wrapped_bullet_line_still_continues_its_bullet() -> None:
+    calls = parse_oeil_summary(
+        "Parliament calls on the Commission to:\n- release funds to Mr\nK. Smith's NGO;\n"
+        "- review the support given to the\nMinistry of the Interior.\n"
+    ).calls
+
+    assert [call.action for call in calls] == [
+        "release funds to Mr K. Smith's NGO",
+        "review the support given to the Ministry of the Interior",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "addressees", "action"),
+    [
+        ("Parliament expects the VP/HR to keep the restrictive measures in place.",
+         ("VP/HR",), "keep the restrictive measures in place"),
+        ("It expects President Abdel Fattah al-Sisi to end the practice of recycling detainees.",
+         ("President Abdel Fattah al-Sisi",), "end the practice of recycling detainees"),
+        ("Parliament expects Frontex to strengthen its fundamental rights monitoring.",
+         ("Frontex",), "strengthen its fundamental rights monitoring"),
+        # "insisted on / stressed the need for <an actor> to …" asks that actor.
+        ("Members insisted on the need for the EU to press host countries to respect human "
+         "rights.", ("EU",), "press host countries to respect human rights"),
+        ("Parliament stressed the need for the Commission to present a proposal by 2025.",
+         ("Commission",), "present a proposal by 2025"),
+    ],
+)  # fmt: skip
+def test_expects_and_the_need_for_an_actor_to_act_are_calls(
+    text: str, addressees: tuple[str, ...], action: str
+) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [(addressees, action)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Parliament expects the situation to improve after the elections.",
+        "Parliament expects economic growth to slow down in 2025.",
+        "Parliament expects that the Commission will publish its report in June.",
+        "Parliament stressed the need for dialogue to resume.",
+        "Parliament stressed the need for a political solution in line with Resolution 2254.",
+    ],
+)
+def test_a_forecast_or_a_need_with_no_actor_stays_context(text: str) -> None:
+    parsed = parse_oeil_summary(text)
+
+    assert parsed.calls == ()
+
+
+def test_they_insisting_that_an_actor_must_act_is_the_members_call() -> None:
+    calls = parse_oeil_summary(
+        "Members stressed the importance of a political solution. They insisted that the EU "
+        "must not normalise relations with the Assad regime and must not fund reconstruction."
+    ).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [
+        (("EU",), "not to normalise relations with the Assad regime and not to fund "
+         "reconstruction"),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        # "… and on X" repeats "called on" for a second addressee.
+        ("the Government of Peru and on all political forces",
+         ("Government of Peru", "all political forces")),
+        ("the Council and upon the Commission", ("Council", "Commission")),
+        # A name set off by commas after a title is that person.
+        ("the new President, Ferdinand Marcos Jr.", ("President Ferdinand Marcos Jr.",)),
+        ("the Prime Minister, Hun Manet, and the Council", ("Prime Minister Hun Manet", "Council")),
+    ],
+)  # fmt: skip
+def test_a_repeated_on_and_a_name_in_apposition_are_read_as_written(
+    written: str, expected: tuple[str, ...]
+) -> None:
+    assert normalise_addressees(written) == expected
+
+
+@pytest.mark.parametrize(
+    ("subject", "country"),
+    [
+        # A country things come from, go to, or are aimed at is not where calls apply.
+        ("suspicions of corruption from Qatar in the European institutions", None),
+        ("the deportation of Ukrainian children to Russia", "Ukraine"),
+        # Two countries named outright: no one of them is "the" country.
+        ("the normalisation dialogue between Serbia and Kosovo", None),
+        ("the situation in Nagorno-Karabakh after Azerbaijan's attack and the threats against "
+         "Armenia", "Azerbaijan"),
+        ("the case of Salma al-Shehab in Saudi Arabia", "Saudi Arabia"),
+    ],
+)  # fmt: skip
+def test_the_country_is_where_the_resolution_is_about_not_a_country_it_mentions(
+    subject: str, country: str | None
+) -> None:
+    parsed = parse_oeil_summary(
+        f"# Resolution on {subject}\n\n2024/2601(RSP) - 13/07/2024 - Text adopted by Parliament"
+        f"\n\nThe European Parliament adopted by 455 votes to 101 a resolution on {subject}.\n"
+    )
+
+    assert parsed.country == country
+
+
+def test_a_condition_after_a_comma_does_not_decide_the_kind() -> None:
+    calls = parse_oeil_summary(
+        "It calls on the Commission to continue funding UNRWA, subject to the outcome of the "
+        "investigation by the UN Office of Internal Oversight Services."
+    ).calls
+
+    assert calls[0].kind == "other"
