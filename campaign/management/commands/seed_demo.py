@@ -64,6 +64,15 @@ class Command(BaseCommand):
                 publish=True,
                 stdout=self.stdout,
             )
+        else:
+            # Say so: otherwise the site starts with no campaign and nothing explains why.
+            self.stdout.write(
+                self.style.WARNING(
+                    f"No demo campaigns: {SEED_RESOLUTION} or the import_resolution command "
+                    "is missing; import a resolution with `manage.py import_resolution FILE "
+                    "--organisation demo --publish`."
+                )
+            )
         self.stdout.write(
             self.style.SUCCESS(f"Organiser login: {user.get_username()} / {password}")
         )
