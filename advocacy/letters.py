@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -341,26 +342,75 @@ def _variant(seed: str, salt: str, count: int) -> int:
     return int.from_bytes(digest[:4], "big") % count
 
 
+# A paragraph that ends like a sentence; the sign-off ("Yours sincerely,") and the name and
+# address under it do not.
+_SENTENCE_END_RE = re.compile(r"[.!?…\"'»”)]$")
+# At most this many short paragraphs at the end make the sign-off block.
+_SIGN_OFF_PARAGRAPHS = 3
+
+
+def _stem(line: str, words: int) -> str:
+    """The first words of a line, lower case: 'I am writing to you as a citizen from {place}.'
+    → 'i am writing to you as a citizen from' (up to the place, at most `words`)."""
+    return " ".join(line.split("{place}")[0].lower().split()[:words])
+
+
+def _sign_off_start(paragraphs: list[str]) -> int:
+    """Where the sign-off block begins: the trailing short paragraphs that do not end like a
+    sentence ("Yours sincerely," / the name / the town). The last paragraph at least, as long
+    as it is short, so that what is added goes before the name."""
+    start = len(paragraphs)
+    while (
+        start > 1
+        and len(paragraphs) - start < _SIGN_OFF_PARAGRAPHS
+        and len(paragraphs[start - 1]) <= 200
+        and not _SENTENCE_END_RE.search(paragraphs[start - 1].strip())
+    ):
+        start -= 1
+    if start == len(paragraphs) and len(paragraphs) > 1 and len(paragraphs[-1]) <= 200:
+        start -= 1
+    return start
+
+
 def _compose(
-    *, body: str, language: str, seed: str, place: str, full_name: str, personal_note: str
+    *,
+    body: str,
+    language: str,
+    seed: str,
+    place: str,
+    country_name: str,
+    full_name: str,
+    personal_note: str,
 ) -> str:
     """Weave the per-supporter parts into the organiser's text: an opening line after the
     salutation, the supporter's own paragraph and a closing line before the sign-off, and the
-    supporter's name at the end unless the template already signs with it."""
-    paragraphs = body.replace("\r\n", "\n").split("\n\n")
-    openings = _OPENINGS.get(language)
-    closings = _CLOSINGS.get(language)
+    supporter's name at the end unless the template already signs with it.
+
+    The text's own words win: no opening when it already opens the same way ("I am writing to
+    you as a citizen from …"), no closing when it already thanks the reader just before the
+    sign-off. A line that an empty merge field left starting with a comma (", Italy" under a
+    name without a town) loses it."""
+    text = body.replace("\r\n", "\n")
+    text = "\n".join(line[2:] if line.startswith(", ") else line for line in text.split("\n"))
+    paragraphs = text.split("\n\n")
+    openings = _OPENINGS.get(language, ())
+    closings = _CLOSINGS.get(language, ())
     head: list[str] = []
     rest = paragraphs
     if len(paragraphs) > 1 and len(paragraphs[0]) <= 120 and "\n" not in paragraphs[0]:
         head, rest = paragraphs[:1], paragraphs[1:]
-    if openings and place:
-        rest = [openings[_variant(seed, "open", len(openings))].format(place=place), *rest]
+    where = place or country_name
+    first = rest[0].lower() if rest else ""
+    opens_alike = any(first.startswith(_stem(line, 6)) for line in openings)
+    if openings and where and not opens_alike:
+        rest = [openings[_variant(seed, "open", len(openings))].format(place=where), *rest]
     tail: list[str] = []
-    if len(rest) > 1 and len(rest[-1]) <= 200:
-        rest, tail = rest[:-1], rest[-1:]
+    start = _sign_off_start(rest)
+    rest, tail = rest[:start], rest[start:]
+    last = rest[-1].strip().lower() if rest else ""
+    thanks_alike = len(last) <= 120 and any(last.startswith(_stem(line, 3)) for line in closings)
     extra = [personal_note] if personal_note else []
-    if closings:
+    if closings and not thanks_alike:
         extra.append(closings[_variant(seed, "close", len(closings))])
     text = "\n\n".join([*head, *rest, *extra, *tail]).strip("\n")
     if full_name and full_name not in text:
@@ -445,6 +495,7 @@ def letter_drafts_build(
             language=template.language,
             seed=_seed(campaign, supporter),
             place=supporter.city,
+            country_name=EU_COUNTRIES.get(supporter.country, ""),
             full_name=full_name,
             personal_note="" if template.locked else supporter.personal_note,
         )

@@ -756,17 +756,19 @@ def _letter_body(*, call: ParsedCall, dated: bool) -> str:
         f"As my representative in the European Parliament, I ask you {press}."
         "{% endif %}"
     )
+    # No opening line ("I am writing to you as …") and no thanks of its own: each letter gets
+    # one of several of each, with the supporter's town or country, when it is composed
+    # (advocacy.letters._compose), so that an MEP's inbox does not hold one text many times.
     return (
         "{{ mep.salutation }},\n\n"
-        "I am writing to you as a citizen from {{ supporter.country }} about the European "
-        'Parliament\'s "{{ resolution.title }}" ({{ resolution.reference }})'
-        + (", adopted on {{ resolution.date }}" if dated else "")
-        + ". In it, Parliament "
+        'In its "{{ resolution.title }}" ({{ resolution.reference }})'
+        + (", adopted on {{ resolution.date }}," if dated else ",")
+        + " the European Parliament "
         f"{asked}.\n\n"
         f"{vote_paragraph}\n\n"
-        "Thank you for your time and for your reply.\n\n"
         "Yours sincerely,\n\n"
         "{{ supporter.full_name }}\n"
+        # Without a town this renders ", Italy"; composing drops the comma.
         "{{ supporter.city }}, {{ supporter.country }}\n"
     )
 

@@ -639,7 +639,7 @@ def test_a_resolution_without_a_date_gets_letters_that_do_not_mention_one(organi
 
     bodies = list(LetterTemplate.objects.values_list("body", flat=True))
     assert bodies and not any("adopted on" in body for body in bodies)
-    assert all("({{ resolution.reference }}). In it, Parliament" in body for body in bodies)
+    assert all("({{ resolution.reference }}), the European Parliament" in body for body in bodies)
 
 
 @pytest.mark.django_db
