@@ -229,6 +229,11 @@ def _mailer_from_url(url: str) -> dict[str, object]:
     except ValueError as exc:
         raise ImproperlyConfigured(f"SMTP_URL has a malformed port: {exc}") from exc
     query = parse_qs(parts.query)
+    raw_timeout = query.get("timeout", ["20"])[0]
+    if not raw_timeout.isascii() or not raw_timeout.isdigit() or int(raw_timeout) < 1:
+        raise ImproperlyConfigured(
+            f"SMTP_URL ?timeout={raw_timeout!r} is not a whole number of seconds (at least 1)."
+        )
     return {
         # Django's, with a cheaper reading of simple envelope addresses (advocacy.mime).
         "BACKEND": "advocacy.mime.SMTPBackend",
@@ -239,7 +244,7 @@ def _mailer_from_url(url: str) -> dict[str, object]:
             "password": unquote(parts.password or ""),
             "use_ssl": parts.scheme == "smtps",
             "use_tls": parts.scheme == "smtp+starttls",
-            "timeout": int(query.get("timeout", ["20"])[0]),
+            "timeout": int(raw_timeout),
         },
     }
 
@@ -335,20 +340,36 @@ SPECTACULAR_SETTINGS = {
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+if LOG_LEVEL not in _LOG_LEVELS:
+    raise ImproperlyConfigured(f"LOG_LEVEL={LOG_LEVEL!r} is not one of {', '.join(_LOG_LEVELS)}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
     # Supporters' link tokens never reach a log line (config/log_redaction.py).
     "filters": {"tokens": {"()": "config.log_redaction.TokenRedactingFilter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["tokens"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["tokens"]},
+        # The development server's request lines (`make run`), as Django formats them, with
+        # the tokens taken out like everywhere else.
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["tokens"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -81,3 +81,52 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"LOG_LEVEL": "verbose"}, "LOG_LEVEL='VERBOSE' is not one of"),
+        ({"SMTP_URL": "smtp://relay.example.org:25?timeout=x"}, "SMTP_URL ?timeout='x'"),
+        ({"SMTP_URL": "smtp://relay.example.org:25?timeout=0"}, "SMTP_URL ?timeout='0'"),
+    ],
+)
+def test_a_malformed_log_level_or_smtp_timeout_is_named_not_a_traceback(overrides, named):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=_production_env(**overrides),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert named in result.stderr
+    assert "ValueError" not in result.stderr and "invalid literal" not in result.stderr
+
+
+def test_the_development_server_logs_request_lines_without_tokens():
+    import logging
+
+    from django.core.servers.basehttp import WSGIRequestHandler  # noqa: F401  (its logger)
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (
+            "GET /confirm/12:1xXNIr:_V2STlaY7NFY7G4y98pkWAgyXPRepjGXNlBfl21zBjk/ HTTP/1.1",
+            "200",
+            "9",
+        ),
+        None,
+    )
+    handler = logging.getLogger("django.server").handlers[0]
+    for log_filter in handler.filters:
+        log_filter.filter(record)
+
+    line = handler.format(record)
+    assert "_V2STlaY7NFY7G4y98pkWAgyXPRepjGXNlBfl21zBjk" not in line
+    assert "/confirm/[token]/" in line
