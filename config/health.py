@@ -37,15 +37,29 @@ def _check_broker() -> str | None:
     return None
 
 
+def _check_static_files() -> str | None:
+    """Every page links the site's stylesheet by its hashed name; without `collectstatic` the
+    manifest lacks it and every page is a 500 while the database and broker are fine."""
+    from django.templatetags.static import static
+
+    try:
+        static("advocacy/site.css")
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc} (run manage.py collectstatic)".strip()[:200]
+    return None
+
+
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready when the database and the broker answer; 503 names the failing part."""
-    failures = {
-        name: problem
-        for name, problem in (("database", _check_database()), ("broker", _check_broker()))
-        if problem
+    """Ready when the database and the broker answer and the static files are collected; 503
+    names the failing part."""
+    checks = {
+        "database": _check_database(),
+        "broker": _check_broker(),
+        "static_files": _check_static_files(),
     }
+    failures = {name: problem for name, problem in checks.items() if problem}
     if failures:
         logger.warning("not ready: %s", failures)
         return JsonResponse({"status": "unavailable", "failing": failures}, status=503)
-    return JsonResponse({"status": "ok", "checks": {"database": "ok", "broker": "ok"}})
+    return JsonResponse({"status": "ok", "checks": dict.fromkeys(checks, "ok")})

@@ -14,7 +14,7 @@ def test_healthz_answers_while_the_process_is_up(client):
 def test_readyz_is_ok_when_database_and_broker_answer(client):
     response = client.get("/readyz")
     assert response.status_code == 200, response.content
-    assert response.json()["checks"] == {"database": "ok", "broker": "ok"}
+    assert response.json()["checks"] == {"database": "ok", "broker": "ok", "static_files": "ok"}
 
 
 @pytest.mark.django_db
@@ -47,3 +47,20 @@ def test_readyz_names_the_database_when_it_cannot_be_reached(client, settings):
         connection.settings_dict.update(saved)
     assert response.status_code == 503
     assert "database" in response.json()["failing"]
+
+
+@pytest.mark.django_db
+@pytest.mark.filterwarnings("ignore:No directory at")  # whitenoise, on the missing root
+def test_readyz_names_static_files_that_were_never_collected(client, settings):
+    # Without collectstatic every page is a 500 while the database and broker answer.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    settings.STATIC_ROOT = "/nonexistent/static-root"
+
+    response = client.get("/readyz")
+
+    assert response.status_code == 503
+    failing = response.json()["failing"]
+    assert set(failing) == {"static_files"} and "collectstatic" in failing["static_files"]
