@@ -290,7 +290,7 @@ def letter_sent(request: HttpRequest, slug: str) -> HttpResponse:
             "title": "Please check your e-mail",
             "message": (
                 f"Thank you for writing about “{campaign.title}”. We have sent you an e-mail: "
-                "your letters are sent once you open the link in it."
+                "your letters are sent once you open the link in it and press its button."
             ),
         },
     )
