@@ -617,6 +617,15 @@ def _webhook_letter_sent(email: OutboundEmail, letter: _SentLetter) -> None:
     )
 
 
+def _relay() -> str:
+    """The relay mail goes to, as SMTP_URL names it (no credentials): what an operator reading
+    a failure at 3 a.m. checks first."""
+    options = settings.MAILERS.get("default", {}).get("OPTIONS", {})
+    if "host" not in options:
+        return str(settings.MAILERS.get("default", {}).get("BACKEND", "?")).rsplit(".", 2)[-2]
+    return f"{options['host']}:{options.get('port', '')}"
+
+
 def _record_failure(email: OutboundEmail, exc: BaseException) -> SendOutcome:
     detail = _describe(exc)
     if _is_permanent(exc) or email.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
@@ -628,7 +637,14 @@ def _record_failure(email: OutboundEmail, exc: BaseException) -> SendOutcome:
             Letter.objects.filter(outbound_email_id=email.pk).update(
                 status=LetterStatus.FAILED, status_reason=reason[:300]
             )
-        logger.warning("outbox %s failed permanently: %s", email.pk, reason)
+        logger.warning(
+            "outbox %s failed permanently: %s [%s to %s via %s]",
+            email.pk,
+            reason,
+            email.kind,
+            _domain_of(email.recipient),
+            _relay(),
+        )
         return SendOutcome(email.pk, "failed", detail=reason)
     delay = retry_delay(email.attempts)
     OutboundEmail.objects.filter(pk=email.pk, status=SENDING, claimed_at=email.claimed_at).update(
@@ -637,7 +653,14 @@ def _record_failure(email: OutboundEmail, exc: BaseException) -> SendOutcome:
         last_error=detail,
     )
     logger.info(
-        "outbox %s attempt %s failed, retry in %.0fs: %s", email.pk, email.attempts, delay, detail
+        "outbox %s attempt %s failed, retry in %.0fs: %s [%s to %s via %s]",
+        email.pk,
+        email.attempts,
+        delay,
+        detail,
+        email.kind,
+        _domain_of(email.recipient),
+        _relay(),
     )
     return SendOutcome(email.pk, "retry", retry_in=delay, detail=detail)
 

@@ -3,6 +3,7 @@ a real SMTP server, exactly once, through faults."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -237,6 +238,23 @@ def test_a_transient_fault_puts_the_row_back_with_a_backoff(settings, smtp_serve
     [outcome] = outbound_email_send_many(email_ids=[email.pk])
     assert outcome.result == "sent"
     assert len(smtp_server.received) == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_attempt_is_logged_with_the_kind_the_recipient_domain_and_the_relay(
+    settings, smtp_server, caplog
+):
+    # What the operator checks first at 3 a.m.: which relay, what kind of mail, which domain.
+    settings.MAILERS = _smtp_mailer(smtp_server)
+    smtp_server.handler.faults.append("451 4.3.0 Try again later")
+    email = _create(recipient="ana.member@europarl.example.eu")
+
+    with caplog.at_level(logging.INFO, logger="advocacy.outbox"):
+        outbound_email_send_many(email_ids=[email.pk])
+
+    [line] = [r.getMessage() for r in caplog.records if "attempt 1 failed" in r.getMessage()]
+    assert line.endswith(f"[letter to europarl.example.eu via 127.0.0.1:{smtp_server.port}]"), line
+    assert "ana.member" not in line  # the address itself stays out of the log
 
 
 @pytest.mark.django_db
