@@ -620,9 +620,10 @@ def _webhook_letter_sent(email: OutboundEmail, letter: _SentLetter) -> None:
 def _relay() -> str:
     """The relay mail goes to, as SMTP_URL names it (no credentials): what an operator reading
     a failure at 3 a.m. checks first."""
-    options = settings.MAILERS.get("default", {}).get("OPTIONS", {})
-    if "host" not in options:
-        return str(settings.MAILERS.get("default", {}).get("BACKEND", "?")).rsplit(".", 2)[-2]
+    mailer: dict[str, Any] = settings.MAILERS.get("default", {})
+    options: dict[str, Any] = mailer.get("OPTIONS", {})
+    if "host" not in options:  # console:// and the like
+        return str(mailer.get("BACKEND", "?")).rsplit(".", 2)[-2]
     return f"{options['host']}:{options.get('port', '')}"
 
 
