@@ -8,7 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from advocacy.letters import LetterDraft, LetterTarget
-from advocacy.serializers import StrictBooleanField
+from advocacy.serializers import ConsentField, StrictBooleanField, StrictJsonTypesMixin
 
 
 class MepTargetOutputSerializer(serializers.Serializer[Any]):
@@ -26,7 +26,7 @@ class MepTargetOutputSerializer(serializers.Serializer[Any]):
         return [{"code": r.code, "name": r.name, "role": r.role} for r in target.roles]
 
 
-class LetterPreviewInputSerializer(serializers.Serializer[Any]):
+class LetterPreviewInputSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]):
     country = serializers.CharField(max_length=2)
     mep_ids = serializers.ListField(child=serializers.IntegerField(min_value=1), max_length=1000)
     first_name = serializers.CharField(max_length=200, trim_whitespace=False)
@@ -50,7 +50,7 @@ class LetterDraftOutputSerializer(serializers.Serializer[Any]):
         return not draft.locked
 
 
-class LetterBodyInputSerializer(serializers.Serializer[Any]):
+class LetterBodyInputSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]):
     mep_id = serializers.IntegerField(min_value=1)
     body = serializers.CharField(trim_whitespace=False, allow_blank=True)
 
@@ -58,7 +58,7 @@ class LetterBodyInputSerializer(serializers.Serializer[Any]):
 class LetterRequestCreateInputSerializer(LetterPreviewInputSerializer):
     email = serializers.CharField(max_length=320)
     postcode = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
-    consent = StrictBooleanField()
+    consent = ConsentField()
     wants_copy = StrictBooleanField(required=False, default=False)
     letters = LetterBodyInputSerializer(many=True, required=False, default=list)
     # A declared field (utm_* and referrer), not DRF's Field.source attribute.
@@ -87,7 +87,7 @@ class LetterRequestOutputSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
 
 
-class LetterConfirmInputSerializer(serializers.Serializer[Any]):
+class LetterConfirmInputSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]):
     token = serializers.CharField(max_length=500)
 
 

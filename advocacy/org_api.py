@@ -7,13 +7,20 @@ and editor tokens also write.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -25,6 +32,7 @@ from rest_framework.views import APIView
 from advocacy.models import Letter, LetterStatus, Signature, Webhook, WebhookDelivery
 from advocacy.org_serializers import (
     SLUG_TAKEN,
+    TEMPLATE_LANGUAGE_TAKEN,
     CampaignSerializer,
     CampaignStatusSerializer,
     LetterSerializer,
@@ -136,6 +144,27 @@ class NewestFirstCursor(CursorPagination):
     def _invalid(self) -> ValidationError:
         return ValidationError({self.cursor_query_param: [str(self.invalid_cursor_message)]})
 
+    def get_page_size(self, request: Request) -> int:
+        # DRF quietly falls back to the default for `page_size=abc`, `0` or `-5` and cuts
+        # `5000` down to the maximum: a client that asked for something else got a page it
+        # did not ask for, without a word. The schema states the range; outside it, a 400.
+        raw = request.query_params.get(self.page_size_query_param or "")
+        if raw is None:
+            return self.page_size
+        digits = raw.isascii() and raw.isdigit() and len(raw) <= 10
+        if not digits or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {"page_size": [f"Must be a whole number from 1 to {self.max_page_size}."]}
+            )
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
 
 def _datetime_param(request: Request, name: str) -> Any:
     raw = request.query_params.get(name)
@@ -157,13 +186,19 @@ def _created_between(queryset: QuerySet[Any], request: Request) -> QuerySet[Any]
     return queryset
 
 
+# An id filter (?campaign=, ?mep=) as _int_param accepts it: up to 18 digits, so that int()
+# is cheap and the value fits any integer column. The schema says so, so that generated
+# clients (and schemathesis) do not take `-1` for a valid filter.
+_ID_FILTER_SCHEMA = {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}
+
+
 def _int_param(request: Request, name: str) -> int | None:
     raw = request.query_params.get(name)
     if raw is None:
         return None
     # ASCII digits only: str.isdigit() is true for "²", which int() refuses.
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise ValidationError({name: ["Must be a positive whole number."]})
+        raise ValidationError({name: ["Must be a whole number (an id), without a sign."]})
     return int(raw)
 
 
@@ -253,9 +288,25 @@ class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
         return Response(PetitionSerializer(petition).data)
 
 
-@extend_schema(
-    tags=["organisation: letter templates"],
-    parameters=[OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id.")],
+@contextmanager
+def _language_taken_as_400() -> Iterator[None]:
+    """The template's language taken by a concurrent request between the serializer's check
+    and the save: the same 400 as the check's, not a 500."""
+    try:
+        yield
+    except IntegrityError as exc:
+        if "letter_template_unique_language" not in str(exc):
+            raise
+        raise ValidationError({"language": [TEMPLATE_LANGUAGE_TAKEN]}) from exc
+
+
+@extend_schema(tags=["organisation: letter templates"])
+@extend_schema_view(
+    # On the list only: creating and changing take the campaign in the body, and the schema
+    # offered `?campaign=` to them as well, where it does nothing.
+    list=extend_schema(
+        parameters=[OpenApiParameter("campaign", _ID_FILTER_SCHEMA, description="Campaign id.")]
+    )
 )
 class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
     serializer_class = LetterTemplateSerializer
@@ -272,11 +323,11 @@ class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
         return queryset
 
     def perform_create(self, serializer: serializers.BaseSerializer[LetterTemplate]) -> None:
-        with transaction.atomic():
+        with _language_taken_as_400(), transaction.atomic():
             self.audit("letter_template.create", serializer.save())
 
     def perform_update(self, serializer: serializers.BaseSerializer[LetterTemplate]) -> None:
-        with transaction.atomic():
+        with _language_taken_as_400(), transaction.atomic():
             self.audit("letter_template.update", serializer.save())
 
     def perform_destroy(self, instance: LetterTemplate) -> None:
@@ -288,7 +339,7 @@ class LetterTemplateViewSet(OrgApiMixin, viewsets.ModelViewSet[LetterTemplate]):
 @extend_schema(
     tags=["organisation: signatures"],
     parameters=[
-        OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id."),
+        OpenApiParameter("campaign", _ID_FILTER_SCHEMA, description="Campaign id."),
         OpenApiParameter("status", OpenApiTypes.STR, enum=["pending", "confirmed"]),
         OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
         OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
@@ -318,13 +369,13 @@ class SignatureViewSet(OrgApiMixin, viewsets.ReadOnlyModelViewSet[Signature]):
 @extend_schema(
     tags=["organisation: letters"],
     parameters=[
-        OpenApiParameter("campaign", OpenApiTypes.INT, description="Campaign id."),
+        OpenApiParameter("campaign", _ID_FILTER_SCHEMA, description="Campaign id."),
         OpenApiParameter(
             "status",
             OpenApiTypes.STR,
             enum=["awaiting_confirmation", "queued", "sent", "failed", "cancelled", "skipped"],
         ),
-        OpenApiParameter("mep", OpenApiTypes.INT, description="The MEP's EP id."),
+        OpenApiParameter("mep", _ID_FILTER_SCHEMA, description="The MEP's EP id."),
         OpenApiParameter("since", OpenApiTypes.DATETIME, description="Created at or after."),
         OpenApiParameter("until", OpenApiTypes.DATETIME, description="Created before."),
     ],

@@ -7,23 +7,31 @@ from typing import Any
 from rest_framework import serializers
 
 from advocacy.models import Letter, Signature, Webhook, WebhookDelivery, WebhookEvent
+from advocacy.serializers import StrictJsonTypesMixin
 from campaign.models import Campaign, CampaignStatus, LetterTemplate, Petition
 
 
-class PetitionSerializer(serializers.ModelSerializer[Petition]):
+class PetitionSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Petition]):
     class Meta:
         model = Petition
         fields = ["id", "text", "goal", "consent_text", "consent_version", "confirmed_count"]
         read_only_fields = ["id", "consent_version", "confirmed_count"]
-        extra_kwargs = {"text": {"max_length": 20_000}, "consent_text": {"max_length": 5_000}}
+        # The goal's range as field arguments, not a validate_goal(): so the schema states it.
+        extra_kwargs = {
+            "text": {"max_length": 20_000},
+            "consent_text": {"max_length": 5_000},
+            "goal": {
+                "min_value": 1,
+                "max_value": 100_000_000,
+                "error_messages": {
+                    "min_value": "Must be between 1 and 100,000,000.",
+                    "max_value": "Must be between 1 and 100,000,000.",
+                },
+            },
+        }
 
-    def validate_goal(self, value: int) -> int:
-        if not 1 <= value <= 100_000_000:
-            raise serializers.ValidationError("Must be between 1 and 100,000,000.")
-        return value
 
-
-class CampaignSerializer(serializers.ModelSerializer[Campaign]):
+class CampaignSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Campaign]):
     petition = PetitionSerializer(read_only=True)
     slug = serializers.SlugField(max_length=80, required=False)
     languages = serializers.ListField(
@@ -72,12 +80,23 @@ class CampaignSerializer(serializers.ModelSerializer[Campaign]):
 SLUG_TAKEN = "This address is already taken by another campaign."
 
 
-class CampaignStatusSerializer(serializers.Serializer[Any]):
+class CampaignStatusSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=CampaignStatus.choices)
 
 
-class LetterTemplateSerializer(serializers.ModelSerializer[LetterTemplate]):
+TEMPLATE_LANGUAGE_TAKEN = "This campaign already has a letter template in this language."
+
+
+class LetterTemplateSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[LetterTemplate]):
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.none())
+    # A code as in the campaign's `languages` and the country languages a template is chosen
+    # by (campaign.templating.template_choose). The model takes any 8 characters, and the API
+    # took `e\u202en`, `en\x07` or an emoji: a template no supporter's country ever chose.
+    language = serializers.RegexField(
+        r"^[a-z]{2}$",
+        required=False,
+        error_messages={"invalid": "A two-letter language code in lower case, e.g. en."},
+    )
     targeting = serializers.JSONField(required=False)
 
     class Meta:
@@ -94,7 +113,10 @@ class LetterTemplateSerializer(serializers.ModelSerializer[LetterTemplate]):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-        extra_kwargs = {"body": {"max_length": 20_000}, "language": {"max_length": 8}}
+        extra_kwargs = {"body": {"max_length": 20_000}}
+        # DRF's own check of the (campaign, language) constraint answers under
+        # non_field_errors, naming no field; validate() names `language` instead.
+        validators: list[Any] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -109,6 +131,13 @@ class LetterTemplateSerializer(serializers.ModelSerializer[LetterTemplate]):
         from campaign.targeting import TargetingInvalidError, targeting_parse
         from campaign.templating import TemplateInvalidError, template_validate
 
+        campaign = attrs.get("campaign", getattr(self.instance, "campaign", None))
+        language = attrs.get("language", getattr(self.instance, "language", "en"))
+        taken = LetterTemplate.objects.filter(campaign=campaign, language=language)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if campaign is not None and taken.exists():
+            raise serializers.ValidationError({"language": [TEMPLATE_LANGUAGE_TAKEN]})
         subject = attrs.get("subject", getattr(self.instance, "subject", ""))
         body = attrs.get("body", getattr(self.instance, "body", ""))
         try:
@@ -180,7 +209,7 @@ class LetterSerializer(serializers.ModelSerializer[Letter]):
         return f"{letter.mep.first_name} {letter.mep.last_name}"
 
 
-class ResolutionImportSerializer(serializers.Serializer[Any]):
+class ResolutionImportSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]):
     text = serializers.CharField(max_length=1_000_000, trim_whitespace=False)
     source_url = serializers.URLField(required=False, allow_blank=True, max_length=500)
     publish = serializers.BooleanField(default=False)
@@ -205,7 +234,7 @@ class ResolutionImportReportSerializer(serializers.Serializer[Any]):
     dry_run = serializers.BooleanField()
 
 
-class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+class WebhookSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Webhook]):
     """A webhook as listed, read and updated: without its signing secret, which any token of
     the organisation, viewers included, could otherwise read and forge deliveries with."""
 

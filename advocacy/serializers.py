@@ -84,7 +84,48 @@ class ConstantFieldsMixin:
         }
 
 
-class SourceInputSerializer(ConstantFieldsMixin, serializers.Serializer[Any]):
+def _json_type_problem(field: serializers.Field[Any, Any, Any, Any], value: Any) -> str | None:
+    """What is wrong with the JSON type of `value` for `field`, or None. DRF converts where
+    the schema does not: 12345 into the string "12345", "77" into 77, "yes" into True, 1.5
+    into the primary key 1."""
+    if value is None:
+        return None  # allow_null decides, with DRF's own message
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Must be a JSON boolean (true or false)."
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        whole = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        return None if whole and not isinstance(value, bool) else "Must be a JSON whole number."
+    if isinstance(field, serializers.CharField):
+        return None if isinstance(value, str) else "Must be a JSON string."
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        return next(filter(None, (_json_type_problem(field.child, item) for item in value)), None)
+    if isinstance(field, serializers.DictField) and isinstance(value, dict):
+        problems = (_json_type_problem(field.child, item) for item in value.values())
+        return next(filter(None, problems), None)
+    return None  # JSON, choice, nested and other fields check their input themselves
+
+
+class StrictJsonTypesMixin:
+    """Input as the schema types it: a string where a string is declared, a whole number for
+    an integer or an id, true or false for a boolean; anything else is a 400 naming the
+    field, rather than DRF's conversion of it (see _json_type_problem)."""
+
+    fields: Any
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            errors = {}
+            for name, field in self.fields.items():
+                if not field.read_only and name in data:
+                    problem = _json_type_problem(field, data[name])
+                    if problem:
+                        errors[name] = [problem]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)  # type: ignore[misc]  # the serializer's
+
+
+class SourceInputSerializer(StrictJsonTypesMixin, ConstantFieldsMixin, serializers.Serializer[Any]):
     utm_source = serializers.CharField(
         required=False, allow_blank=True, max_length=SOURCE_VALUE_MAX_LENGTH
     )
@@ -139,7 +180,14 @@ class StrictBooleanField(serializers.BooleanField):
         raise AssertionError  # fail() raises; for the type checker
 
 
-class SignatureCreateInputSerializer(ConstantFieldsMixin, serializers.Serializer[Any]):
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class ConsentField(StrictBooleanField):
+    """A consent checkbox: the schema says only `true` is accepted, as the API answers."""
+
+
+class SignatureCreateInputSerializer(
+    StrictJsonTypesMixin, ConstantFieldsMixin, serializers.Serializer[Any]
+):
     first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     email = serializers.CharField(max_length=EMAIL_MAX_LENGTH)
@@ -147,7 +195,7 @@ class SignatureCreateInputSerializer(ConstantFieldsMixin, serializers.Serializer
     postcode = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=POSTCODE_MAX_LENGTH
     )
-    consent = StrictBooleanField(
+    consent = ConsentField(
         help_text="Must be true: the supporter ticked the box showing `consent_text`."
     )
     consent_version = serializers.IntegerField(

@@ -35,6 +35,7 @@ _DESCRIPTIONS = {
     "405": "Method not allowed.",
     "409": "Conflicts with the current state.",
     "410": "The link has expired.",
+    "413": "The request body is too large.",
     "415": "Unsupported media type.",
     "429": "Rate limited; see Retry-After.",
     "503": "Briefly unavailable (database or broker); retry.",
@@ -45,7 +46,7 @@ class ResoluteAutoSchema(AutoSchema):
     def _error_codes(self) -> set[str]:
         codes = {"400", "404", "405", "503"}
         if self.method in {"POST", "PUT", "PATCH", "DELETE"}:
-            codes |= {"409", "415", "429"}
+            codes |= {"409", "413", "415", "429"}
         if getattr(self.view, "authentication_classes", None):
             codes |= {"401", "403"}
         if "token" in self.path:
