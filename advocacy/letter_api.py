@@ -35,7 +35,8 @@ from config.api_schema import error_response
 from config.net import client_ip
 
 WRITTEN_MESSAGE = (
-    "Thank you! We have sent you an e-mail: your letters are sent once you open the link in it."
+    "Thank you! We have sent you an e-mail: your letters are sent once you open the link in "
+    "it and press its button."
 )
 
 
