@@ -38,7 +38,7 @@ from django.utils import formats, translation
 
 from campaign.importer.drafting import ALLOWED_MERGE_FIELDS
 from campaign.models import Gender, LetterTemplate, Mep
-from campaign.validators import LINE_BREAKS
+from campaign.validators import BIDI_CONTROL_CHARACTERS, LINE_BREAKS
 from config.errors import DomainError
 
 # The merge fields and vote values the importer's drafts use: one list for both.
@@ -255,6 +255,10 @@ def template_validate(*, subject: str, body: str) -> None:
     if any(ch in LINE_BREAKS for ch in subject):
         raise _fail("subject", "the subject must be a single line.")
     _check_plain_text(subject, "subject")
+    if BIDI_CONTROL_CHARACTERS.search(subject):
+        # The subject is a mail header an MEP reads: no bidirectional override may make it
+        # display as text the organiser never wrote (campaign titles are held to the same).
+        raise _fail("subject", "the subject may not hold bidirectional text overrides.")
     if len(subject) > SUBJECT_MAX_LENGTH:
         raise _fail("subject", f"the subject is longer than {SUBJECT_MAX_LENGTH} characters.")
     if not body.strip():

@@ -27,7 +27,9 @@ HEADER_UNSAFE_CHARACTERS = re.compile(f"[{_HEADER_UNSAFE}]")
 # Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): harmless to
 # the mail's structure, but they reorder what the reader sees, so a subject or sender name
 # can display as text the organiser never wrote ("Trojan Source").
-_NOT_SINGLE_LINE = re.compile(f"[{_HEADER_UNSAFE}" + r"\u202a-\u202e\u2066-\u2069]")
+_BIDI_CONTROLS = r"\u202a-\u202e\u2066-\u2069"
+BIDI_CONTROL_CHARACTERS = re.compile(f"[{_BIDI_CONTROLS}]")
+_NOT_SINGLE_LINE = re.compile(f"[{_HEADER_UNSAFE}{_BIDI_CONTROLS}]")
 
 SINGLE_LINE_MESSAGE = (
     "This must be a single line of plain text: no line breaks, control characters or "

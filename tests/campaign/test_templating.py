@@ -374,3 +374,12 @@ def test_the_meps_country_language_is_preferred_when_a_template_exists(
 ):
     templates = [LetterTemplate(language=language) for language in languages]
     assert template_choose(templates=templates, country_code=country).language == expected
+
+
+@pytest.mark.parametrize("override", ["\u202e", "\u202a", "\u2066", "\u2069"])
+def test_a_subject_with_a_bidirectional_override_is_refused_on_the_subject_field(override):
+    # "Please act\u202etcejbus" displays reversed in the MEP's inbox: text nobody wrote.
+    with pytest.raises(TemplateInvalidError) as caught:
+        template_validate(subject=f"Please act{override}now", body="ok")
+    assert list(caught.value.fields) == ["subject"]
+    assert "bidirectional" in caught.value.message
