@@ -87,6 +87,12 @@ def clean_name(value: str, *, label: str, required: bool = True) -> str:
     value = unicodedata.normalize("NFC", value).strip()
     if not value and required:
         raise ValueError(f"Please enter your {label}.")
+    if value and not any(unicodedata.category(ch)[0] not in "CZ" for ch in value):
+        # Only invisible characters (zero-width joiners, a byte-order mark, unassigned code
+        # points): a name that shows as nothing in the letter's signature and the export.
+        if required:
+            raise ValueError(f"Please enter your {label}.")
+        return ""
     if len(value) > NAME_MAX_LENGTH:
         raise ValueError(f"Your {label} may be at most {NAME_MAX_LENGTH} characters long.")
     if _has_control_characters(value):

@@ -437,3 +437,12 @@ def test_right_to_left_names_and_their_marks_are_fine(name):
     from advocacy.supporters import clean_name
 
     assert clean_name(name, label="first name") == name
+
+
+@pytest.mark.parametrize("invisible", ["\u200d", "\ufeff", "\u200b\u200c", "\uffff", "\u200e"])
+def test_a_name_of_only_invisible_characters_is_no_name(invisible):
+    from advocacy.supporters import clean_name
+
+    with pytest.raises(ValueError, match="Please enter your first name"):
+        clean_name(invisible, label="first name")
+    assert clean_name(invisible, label="last name", required=False) == ""
