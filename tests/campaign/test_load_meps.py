@@ -138,10 +138,12 @@ def data(tmp_path: Path) -> Path:
     return target
 
 
-def _edit(path: Path, change: Callable[[Rows], object]) -> None:
+def _edit(
+    path: Path, change: Callable[[Rows], object], *, new_columns: tuple[str, ...] = ()
+) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        fields = list(reader.fieldnames or [])
+        fields = [*(reader.fieldnames or []), *new_columns]
         rows = list(reader)
     change(rows)
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -571,16 +573,7 @@ def test_a_membership_that_has_ended_is_not_loaded(db, data):
             ended = row["term"] == "10" and row["body_code"] == "DCAS" and row["role"] == "Chair"
             row["end"] = "2025-01-31" if ended else ""
 
-    path = data / MEMBERSHIPS
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        fields = [*(reader.fieldnames or []), "end"]
-        rows = list(reader)
-    end_the_chair(rows)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
+    _edit(data / MEMBERSHIPS, end_the_chair, new_columns=("end",))
 
     _load_from(data)
 
