@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from campaign.importer.parser import (
+    COMMON_NOUN_ROLES,
     COUNTRIES,
     ParsedCall,
     ParsedResolution,
@@ -133,11 +134,11 @@ _PERSON_TITLES_RE = re.compile(
 
 
 # Addressees stored as a heading names them ("Authorities of Iran") whose role is a common
-# noun in running text: "the authorities of Iran", as EU texts write it. A government, a
-# parliament or a president of a named state keeps its capital.
+# noun in running text: "the authorities of Iran", as EU texts write it.
 _COMMON_NOUN_ROLE_RE = re.compile(
-    r"^(?:Authorities|Regime|Judiciary|Security forces|Police|Army|Armed forces|Courts"
-    r"|Leadership|Junta)(?= of )"
+    "^(?:"
+    + "|".join(sorted(map(re.escape, COMMON_NOUN_ROLES), key=len, reverse=True))
+    + ")(?= of )"
 )
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "CALL_KINDS",
     "COUNTRIES",
     "COUNTRIES_WITH_ARTICLE",
+    "COMMON_NOUN_ROLES",
     "COUNTRY_BY_DEMONYM",
     "VOTES_CAST_BOUND",
     "CallKind",
@@ -868,6 +869,14 @@ _ROLES = {
     "courts": "Courts",
     "leadership": "Leadership",
     "junta": "Junta",
+}
+# Roles that are common nouns in running text ("the authorities of Iran"); a government, a
+# parliament, a president or a prime minister of a named state keeps its capital.
+COMMON_NOUN_ROLES: frozenset[str] = frozenset(_ROLES.values()) - {
+    "Government",
+    "Parliament",
+    "President",
+    "Prime Minister",
 }
 _ROLE_PATTERN = _alternation(set(_ROLES))
 _DEMONYM_ROLE_RE = re.compile(
