@@ -68,3 +68,39 @@ def test_nested_errors_and_defaults_are_as_before():
         fine.validated_data["postcode"] == "" and fine.validated_data["organisation_news"] is False
     )
     assert isinstance(fine.fields["source"], serializers.Serializer)
+
+
+@pytest.mark.parametrize("serializer_class", MIXED)
+def test_a_bound_copy_leaves_the_declared_field_as_it_was(serializer_class):
+    """The fields are copies of the declared ones: binding a copy, or adding a validator to
+    it, must not reach the declared field or the next instance's copy."""
+    declared = serializer_class._declared_fields
+    validators = {name: list(field.validators) for name, field in declared.items()}
+    before = {name: (dict(vars(field)), validators[name]) for name, field in declared.items()}
+
+    first = serializer_class()
+    for field in first.fields.values():
+        field.validators.append(lambda value: None)
+
+    for name, field in declared.items():
+        assert field.parent is None and field.field_name is None, name
+        assert vars(field) == before[name][0], name
+        assert field.validators == before[name][1], name
+    second = serializer_class()
+    for name, field in second.fields.items():
+        assert len(field.validators) == len(before[name][1]), name
+        assert field.field_name == name and field.source == name
+
+
+def test_a_copied_field_validates_as_a_new_one():
+    fresh = serializers.CharField(max_length=5)
+    fresh.bind("first_name", serializers.Serializer())
+    copied = SignatureCreateInputSerializer().fields["first_name"]
+    for value in ("Ana", "x" * 200, "a\x00b", 12):
+        outcomes = []
+        for field in (fresh, copied):
+            try:
+                outcomes.append(("ok", field.run_validation(value)))
+            except serializers.ValidationError as error:
+                outcomes.append(("error", [str(e.code) for e in error.detail]))
+        assert outcomes[0][0] == outcomes[1][0], value
