@@ -1,6 +1,12 @@
 """The benchmark's SMTP sink: accepts every message, records its Message-ID and recipient,
 and reports counts and duplicates. Runs in its own process so its CPU is its own.
 
+It stands for a mail relay, which in production runs on another machine; here it shares the
+two cores with what is measured, so, like the load generator, it should take as little of
+them as it can. It runs aiosmtpd on uvloop's event loop: 0.33 ms of CPU per message received
+instead of 0.44 ms on asyncio's own (5,000 messages over one connection), the same SMTP
+conversation and the same counting.
+
     python -m bench.smtp_sink --port 2525 --control 2526
 
 Control port, one line per command: `STATS` → one JSON line {"messages", "unique",
@@ -18,6 +24,7 @@ import signal
 import time
 from typing import Any
 
+import uvloop
 from aiosmtpd.smtp import SMTP
 
 # Only the header block is searched: a body is never parsed, so the sink stays cheap.
@@ -99,4 +106,4 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--control", type=int, required=True)
     args = parser.parse_args()
-    asyncio.run(main(args.port, args.control))
+    uvloop.run(main(args.port, args.control))
