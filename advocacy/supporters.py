@@ -73,7 +73,11 @@ class SupporterNotFoundError(DomainError):
 
 def _has_control_characters(value: str) -> bool:
     # Cc covers NUL, CR, LF, TAB, ESC…; Zl/Zp are the Unicode line and paragraph separators,
-    # which some mail clients render as line breaks (header and log injection).
+    # which some mail clients render as line breaks (header and log injection). In ASCII the
+    # control characters are exactly the unprintable ones: one C-level test, not one lookup
+    # per character, for what almost everyone types.
+    if value.isascii():
+        return not value.isprintable()
     return any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in value)
 
 
@@ -112,8 +116,8 @@ def clean_name(value: str, *, label: str, required: bool = True) -> str:
 def _has_format_characters(value: str) -> bool:
     # Cf: soft hyphen, zero-width space/joiners, word joiner, BOM, bidi controls… Invisible,
     # and IDNA drops some of them, so "exa\u00admple.com" would be one mailbox typed two ways.
-    # No address needs one.
-    return any(unicodedata.category(ch) == "Cf" for ch in value)
+    # No address needs one. ASCII has none.
+    return not value.isascii() and any(unicodedata.category(ch) == "Cf" for ch in value)
 
 
 def _is_internet_domain(domain: str) -> bool:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from hypothesis import given
+from hypothesis import strategies as st
 
 from advocacy.emails import unsubscribe_url
 from advocacy.models import (
@@ -446,3 +449,26 @@ def test_a_name_of_only_invisible_characters_is_no_name(invisible):
     with pytest.raises(ValueError, match="Please enter your first name"):
         clean_name(invisible, label="first name")
     assert clean_name(invisible, label="last name", required=False) == ""
+
+
+@given(st.text(max_size=40) | st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_shortcut_finds_the_characters_the_unicode_rules_find(value):
+    """_has_control_characters and _has_format_characters answer ASCII text without looking
+    at each character's Unicode category; the answer must be the category rules' own."""
+    from advocacy import supporters
+
+    controls = any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in value)
+    formats = any(unicodedata.category(ch) == "Cf" for ch in value)
+    assert supporters._has_control_characters(value) is controls
+    assert supporters._has_format_characters(value) is formats
+
+
+@pytest.mark.parametrize("character", [chr(n) for n in range(128)])
+def test_each_ascii_character_is_judged_by_its_category(character):
+    from advocacy import supporters
+
+    for value in (character, f"Ana{character}Lee"):
+        assert supporters._has_control_characters(value) is (
+            unicodedata.category(character) == "Cc"
+        )
+        assert supporters._has_format_characters(value) is False
