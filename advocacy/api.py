@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
@@ -40,6 +42,9 @@ SIGNED_MESSAGE = (
 )
 
 _SIGNED_BODY = {"status": "pending_confirmation", "message": SIGNED_MESSAGE}
+# The same bytes DRF's JSONRenderer writes for it (compact, UTF-8), rendered once: every signer
+# gets this answer, and rendering it per request was a thirtieth of the request's CPU.
+_SIGNED_JSON = json.dumps(_SIGNED_BODY, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 class CampaignListApi(APIView):
@@ -112,7 +117,9 @@ class SignatureCreateApi(APIView):
             source=data.get("source") or {},
         )
         # The same answer for every signer (SignatureCreateOutputSerializer documents it).
-        return Response(dict(_SIGNED_BODY), status=status.HTTP_202_ACCEPTED)
+        return HttpResponse(
+            _SIGNED_JSON, status=status.HTTP_202_ACCEPTED, content_type="application/json"
+        )
 
 
 class CampaignCountersApi(APIView):

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from rest_framework.test import APIClient
 
+from advocacy.api import SIGNED_MESSAGE
 from advocacy.models import Channel, OutboundEmail, Signature, SignatureStatus
 from advocacy.signatures import confirmation_url, signature_confirm
 from campaign.models import CampaignStatus
@@ -97,6 +98,22 @@ def test_a_campaign_shows_its_petition_consent_and_resolution(client, petition):
     assert body["consent_version"] == 1
     assert body["resolution"]["votes_for"] == 589
     assert body["call"]["action"]
+
+
+def test_the_signing_answer_is_what_the_api_renderer_writes(client, petition):
+    """The 202 body is rendered once, ahead of time: it must be the bytes, type and headers
+    the API's renderer gives every other answer."""
+    from rest_framework.renderers import JSONRenderer
+
+    from advocacy.api import _SIGNED_BODY
+
+    response = client.post(_sign_url(petition), _payload(), format="json")
+
+    assert response.status_code == 202
+    assert response.content == JSONRenderer().render(_SIGNED_BODY)
+    assert response["Content-Type"] == "application/json"
+    assert response["Allow"] == "POST, OPTIONS"
+    assert response.json() == {"status": "pending_confirmation", "message": SIGNED_MESSAGE}
 
 
 def test_a_draft_campaign_is_not_found(client):
