@@ -459,6 +459,8 @@ class _DeferredSentMark:
     mail, which halved its CPU per mark (0.22 -> 0.10 ms, docs/performance.md)."""
 
     _SQL = _numbered_placeholders(_RECORD_SENT_SQL)
+    # Named after the statement's text, so a release that changes it prepares a new one.
+    _NAME = b"resolute_sent_mark_" + hashlib.sha256(_SQL).hexdigest()[:16].encode()
     # Statement name -> the libpq connection it is prepared on (a connection replaced after
     # CONN_MAX_AGE or an error is a new object, and gets the statement prepared again).
     _prepared_on: ClassVar[dict[bytes, Any]] = {}  # one per process
@@ -476,7 +478,7 @@ class _DeferredSentMark:
             return None
         from psycopg import pq
 
-        name = b"resolute_sent_mark_" + hashlib.sha256(self._SQL).hexdigest()[:16].encode()
+        name = self._NAME
         if self._prepared_on.get(name) is not pgconn:
             if pgconn.prepare(name, self._SQL).status != pq.ExecStatus.COMMAND_OK:
                 return None

@@ -279,3 +279,82 @@ def test_an_address_in_plain_form_is_what_parsing_and_formatting_it_gives(raw):
         else None
     )
     assert _address(raw) == general, repr(raw)
+
+
+# --- The SMTP envelope commands -------------------------------------------------------------
+
+
+def _envelope_commands(connection_class, address, options):
+    """The MAIL FROM and RCPT TO lines `connection_class` writes for `address` (or the
+    exception it raises), without a server: the commands are recorded, every reply is 250."""
+    sent = []
+    connection = connection_class()
+    connection.does_esmtp = True
+    connection.putcmd = lambda command, argument="": sent.append((command, argument))
+    connection.getreply = lambda: (250, b"OK")
+    try:
+        replies = [connection.mail(address, options), connection.rcpt(address, options)]
+    except Exception as exc:  # smtplib refuses SMTPUTF8 the server did not offer
+        return type(exc), sent
+    return replies, sent
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    address=address_text
+    | st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,20}@[A-Za-z0-9.-]{1,20}", fullmatch=True)
+    | st.emails().map(str),
+    options=st.sampled_from([(), ("size=1234",), ("SMTPUTF8",), ("size=1", "BODY=8BITMIME")]),
+)
+def test_the_envelope_commands_are_smtplibs_own(address, options):
+    import smtplib
+
+    from advocacy.mime import _PlainEnvelope
+
+    assert _envelope_commands(_PlainEnvelope, address, options) == _envelope_commands(
+        smtplib.SMTP, address, options
+    ), repr(address)
+
+
+def test_the_backend_writes_the_envelope_of_a_real_session():
+    """Through a real SMTP server (aiosmtpd): the session's MAIL FROM and RCPT TO carry the
+    bare addresses, and the mail arrives."""
+    from aiosmtpd.controller import Controller
+    from django.core.mail import mailers
+    from django.test import override_settings
+
+    from advocacy.mime import SMTPBackend, _PlainEnvelope
+    from tests.support.smtp import free_port
+
+    envelopes = []
+
+    class Recorder:
+        async def handle_DATA(self, server, session, envelope):
+            envelopes.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Recorder(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        options = {"host": "127.0.0.1", "port": port}
+        with override_settings(
+            MAILERS={"default": {"BACKEND": "advocacy.mime.SMTPBackend", "OPTIONS": options}}
+        ):
+            backend = mailers["default"]
+            assert isinstance(backend, SMTPBackend)
+            assert backend.connection_class is _PlainEnvelope
+            message = OutboxMessage(
+                subject="Hello",
+                body="Body",
+                from_email="Campaigns <campaigns@example.org>",
+                to=["ana.lee+x@example.org"],
+                headers={"Message-ID": "<envelope-1@example.org>"},
+            )
+            assert backend.send_messages([message]) == 1
+    finally:
+        controller.stop()
+
+    [(mail_from, rcpt_tos, content)] = envelopes
+    assert (mail_from, rcpt_tos) == ("campaigns@example.org", ["ana.lee+x@example.org"])
+    assert b"Message-ID: <envelope-1@example.org>" in content
