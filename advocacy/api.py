@@ -91,7 +91,7 @@ class SignatureCreateApi(APIView):
             429: error_response("Too many attempts (`rate_limited`); see Retry-After."),
         },
     )
-    def post(self, request: Request, slug: str) -> Response:
+    def post(self, request: Request, slug: str) -> HttpResponse:
         # This process's copy of the campaign, up to PAGE_CACHE_SECONDS old: signature_create
         # checks in its insert that the campaign is still live and the consent text unchanged.
         campaign = campaign_get_live_for_signing(slug=slug, max_age=settings.PAGE_CACHE_SECONDS)
