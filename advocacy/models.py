@@ -27,8 +27,9 @@ class Supporter(models.Model):
     letters they wrote), so erasure is one place; `erased_at` keeps the anonymous row for
     counts."""
 
+    # No index of its own: the unique (organisation, email) index starts with it.
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="supporters"
+        Organisation, on_delete=models.CASCADE, related_name="supporters", db_index=False
     )
     # Normalised (see advocacy.emails.normalise_email); NULL once erased.
     # NULL (not "") after erasure, so the unique constraint lets many erased rows coexist.
@@ -87,7 +88,11 @@ class SignatureStatus(models.TextChoices):
 
 
 class Signature(models.Model):
-    petition = models.ForeignKey(Petition, on_delete=models.CASCADE, related_name="signatures")
+    # No index of its own: the unique (petition, supporter) index and the (petition, status,
+    # confirmed_at) one start with it; a third was one more write per signature, for nothing.
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="signatures", db_index=False
+    )
     supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="signatures")
     status = models.CharField(
         max_length=10, choices=SignatureStatus.choices, default=SignatureStatus.PENDING

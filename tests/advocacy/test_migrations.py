@@ -137,3 +137,51 @@ def test_a_signature_inserted_by_the_previous_release_gets_no_news_opt_in():
             [petition.pk, supporter.pk, consent.pk, timezone.now()],
         )
         assert cursor.fetchone()[0] in (False, 0)
+
+
+def _single_column_indexes(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {
+        info["columns"][0]
+        for info in constraints.values()
+        if info["index"] and not info["unique"] and not info["primary_key"]
+        if len(info["columns"]) == 1
+    }
+
+
+def _foreign_keys(table: str) -> dict[str, tuple[str, str]]:
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    return {name: info["foreign_key"] for name, info in constraints.items() if info["foreign_key"]}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_covered_foreign_key_indexes_go_without_touching_the_constraints():
+    """0008 drops the petition and organisation indexes that wider indexes cover, CONCURRENTLY
+    and without re-adding the foreign keys (which would check every row while holding off
+    signing); going back builds them again."""
+    executor = MigrationExecutor(connection)
+    executor.migrate([("advocacy", "0007_signature_wants_organisation_news")])
+    assert "petition_id" in _single_column_indexes("advocacy_signature")
+    assert "organisation_id" in _single_column_indexes("advocacy_supporter")
+    keys_before = {t: _foreign_keys(t) for t in ("advocacy_signature", "advocacy_supporter")}
+
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    executor = MigrationExecutor(connection)
+    with connection.execute_wrapper(record):
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert "petition_id" not in _single_column_indexes("advocacy_signature")
+    assert "organisation_id" not in _single_column_indexes("advocacy_supporter")
+    assert {t: _foreign_keys(t) for t in keys_before} == keys_before
+    schema = [s for s in statements if s.lstrip().upper().startswith(("ALTER", "DROP", "CREATE"))]
+    assert schema and all(s.startswith("DROP INDEX CONCURRENTLY IF EXISTS") for s in schema)
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "advocacy_signature")
+    assert ["petition_id", "supporter_id"] in [c["columns"] for c in constraints.values()]
