@@ -15,30 +15,7 @@ only, and on PostgreSQL the indexes are dropped CONCURRENTLY, outside a transact
 import django.db.models.deletion
 from django.db import migrations, models
 
-# (table, column) of each index dropped here.
-_COVERED = [("advocacy_signature", "petition_id"), ("advocacy_supporter", "organisation_id")]
-
-
-def _index_name(schema_editor, table: str, column: str) -> str:
-    # The name Django gave the foreign key's index when it created the column.
-    return schema_editor._create_index_name(table, [column], suffix="")
-
-
-def _drop(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for table, column in _COVERED:
-        name = schema_editor.quote_name(_index_name(schema_editor, table, column))
-        schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {name}")
-
-
-def _create(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    for table, column in _COVERED:
-        quote = schema_editor.quote_name
-        name = quote(_index_name(schema_editor, table, column))
-        schema_editor.execute(
-            f"CREATE INDEX {concurrently}IF NOT EXISTS {name} ON {quote(table)} ({quote(column)})"
-        )
+from advocacy.migrations._concurrently import drop_covered_fk_indexes
 
 
 class Migration(migrations.Migration):
@@ -73,6 +50,10 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[migrations.RunPython(_drop, _create, elidable=False)],
+            database_operations=[
+                drop_covered_fk_indexes(
+                    [("advocacy_signature", "petition_id"), ("advocacy_supporter", "organisation_id")]
+                )
+            ],
         ),
     ]

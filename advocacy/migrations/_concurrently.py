@@ -46,3 +46,35 @@ class RemoveIndexConcurrentlyOnPostgres(_Concurrently, migrations.RemoveIndex):
             return super().database_backwards(app_label, schema_editor, from_state, to_state)
         index = self._index(to_state, app_label)
         return self._change(schema_editor, to_state, app_label, index, add=True)
+
+
+def drop_covered_fk_indexes(covered):
+    """A RunPython that drops the single-column indexes Django gave these foreign keys
+    (`covered`: (table, column) pairs), CONCURRENTLY on PostgreSQL, and builds them again
+    going back. For a migration that sets the fields' `db_index=False` in its state only
+    (SeparateDatabaseAndState): Django's own AlterField would also drop and re-add the foreign
+    key constraint, and re-adding one checks every row while holding off writes to the table."""
+
+    def _sql(schema_editor, create):
+        quote = schema_editor.quote_name
+        concurrently = "CONCURRENTLY " if _on_postgres(schema_editor) else ""
+        for table, column in covered:
+            # The name Django gave the foreign key's index when it created the column.
+            name = quote(schema_editor._create_index_name(table, [column], suffix=""))
+            if create:
+                yield (
+                    f"CREATE INDEX {concurrently}IF NOT EXISTS {name}"
+                    f" ON {quote(table)} ({quote(column)})"
+                )
+            else:
+                yield f"DROP INDEX {concurrently}IF EXISTS {name}"
+
+    def forwards(apps, schema_editor):
+        for statement in _sql(schema_editor, create=False):
+            schema_editor.execute(statement)
+
+    def backwards(apps, schema_editor):
+        for statement in _sql(schema_editor, create=True):
+            schema_editor.execute(statement)
+
+    return migrations.RunPython(forwards, backwards, elidable=False)
