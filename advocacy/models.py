@@ -159,7 +159,10 @@ class LetterStatus(models.TextChoices):
 
 class Letter(models.Model):
     request = models.ForeignKey(LetterRequest, on_delete=models.CASCADE, related_name="letters")
-    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="letters")
+    # No index of its own: the four below (uniqueness, text, status, pacing) all start with it.
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="letters", db_index=False
+    )
     supporter = models.ForeignKey(Supporter, on_delete=models.CASCADE, related_name="letters")
     mep = models.ForeignKey(Mep, on_delete=models.PROTECT, related_name="letters")
     language = models.CharField(max_length=8, default="en")

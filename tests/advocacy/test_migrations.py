@@ -157,15 +157,31 @@ def _foreign_keys(table: str) -> dict[str, tuple[str, str]]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_covered_foreign_key_indexes_go_without_touching_the_constraints():
-    """0008 drops the petition and organisation indexes that wider indexes cover, CONCURRENTLY
-    and without re-adding the foreign keys (which would check every row while holding off
-    signing); going back builds them again."""
+@pytest.mark.parametrize(
+    ("before", "covered", "wider"),
+    [
+        (
+            "0007_signature_wants_organisation_news",
+            [("advocacy_signature", "petition_id"), ("advocacy_supporter", "organisation_id")],
+            ("advocacy_signature", ["petition_id", "supporter_id"]),
+        ),
+        (
+            "0008_fk_indexes_covered_by_composites",
+            [("advocacy_letter", "campaign_id")],
+            ("advocacy_letter", ["campaign_id", "supporter_id", "mep_id"]),
+        ),
+    ],
+)
+def test_covered_foreign_key_indexes_go_without_touching_the_constraints(before, covered, wider):
+    """0008 and 0009 drop foreign-key indexes that wider indexes cover, CONCURRENTLY and
+    without re-adding the foreign keys (which would check every row while holding off
+    signing and writing); going back builds them again."""
+    tables = {table for table, _ in covered}
     executor = MigrationExecutor(connection)
-    executor.migrate([("advocacy", "0007_signature_wants_organisation_news")])
-    assert "petition_id" in _single_column_indexes("advocacy_signature")
-    assert "organisation_id" in _single_column_indexes("advocacy_supporter")
-    keys_before = {t: _foreign_keys(t) for t in ("advocacy_signature", "advocacy_supporter")}
+    executor.migrate([("advocacy", before)])
+    for table, column in covered:
+        assert column in _single_column_indexes(table)
+    keys_before = {table: _foreign_keys(table) for table in tables}
 
     statements: list[str] = []
 
@@ -177,11 +193,11 @@ def test_covered_foreign_key_indexes_go_without_touching_the_constraints():
     with connection.execute_wrapper(record):
         executor.migrate(executor.loader.graph.leaf_nodes())
 
-    assert "petition_id" not in _single_column_indexes("advocacy_signature")
-    assert "organisation_id" not in _single_column_indexes("advocacy_supporter")
-    assert {t: _foreign_keys(t) for t in keys_before} == keys_before
+    for table, column in covered:
+        assert column not in _single_column_indexes(table)
+    assert {table: _foreign_keys(table) for table in tables} == keys_before
     schema = [s for s in statements if s.lstrip().upper().startswith(("ALTER", "DROP", "CREATE"))]
     assert schema and all(s.startswith("DROP INDEX CONCURRENTLY IF EXISTS") for s in schema)
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, "advocacy_signature")
-    assert ["petition_id", "supporter_id"] in [c["columns"] for c in constraints.values()]
+        constraints = connection.introspection.get_constraints(cursor, wider[0])
+    assert wider[1] in [c["columns"] for c in constraints.values()]
