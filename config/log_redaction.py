@@ -4,8 +4,8 @@ A confirmation, unsubscribe or my-data link carries a bearer token in its path: 
 it can confirm a signature, send letters in a supporter's name or read and erase their data.
 Paths are logged in two places, gunicorn's access log and Django's request warnings
 ("Not Found: /confirm/<token>/"), and static files requested by such a page carry it in their
-Referer. Both are written with the token cut out, so logs can be kept, shipped and read
-without holding anyone's keys.
+Referer. Both are written with the token cut out, and so is the traceback of a logged
+exception, so logs can be kept, shipped and read without holding anyone's keys.
 """
 
 from __future__ import annotations
@@ -38,6 +38,18 @@ class TokenRedactingFilter(logging.Filter):
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
+
+
+class TokenRedactingFormatter(logging.Formatter):
+    """The log lines' formatter, cutting tokens out of what the filter cannot reach: the text
+    of an exception's traceback (`logger.exception`, Django's "Internal Server Error" records),
+    whose messages may quote the URL or value that failed, and a logged stack."""
+
+    def formatException(self, ei: Any) -> str:
+        return redact_tokens(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact_tokens(super().formatStack(stack_info))
 
 
 class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no types

@@ -347,7 +347,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s"},
+        "plain": {
+            "()": "config.log_redaction.TokenRedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+        },
         "django.server": {
             "()": "django.utils.log.ServerFormatter",
             "format": "[{server_time}] {message}",

@@ -4,6 +4,7 @@ access log both have them cut out."""
 from __future__ import annotations
 
 import logging
+import sys
 from datetime import timedelta
 from types import SimpleNamespace
 
@@ -71,3 +72,34 @@ def test_gunicorns_access_log_line_carries_no_token():
     line = logger.cfg.access_log_format % atoms
     assert TOKEN not in line and TOKEN not in str(atoms)
     assert "/my-data/[token]/" in line and "/confirm/[token]/" in line
+
+
+def test_a_logged_traceback_carries_no_token():
+    """The filter rewrites the message; the traceback is formatted later, by the formatter,
+    and an exception's message may quote the path or value that failed."""
+    [handler] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, TokenRedactingFilter) for f in handler.filters)
+    ][:1]
+    try:
+        raise ValueError(f"could not confirm /confirm/{TOKEN}/")
+    except ValueError:
+        record = logging.LogRecord(
+            "django.request",
+            logging.ERROR,
+            __file__,
+            1,
+            "Internal Server Error: %s",
+            (f"/confirm/{TOKEN}/",),
+            sys.exc_info(),
+            sinfo=f'File "x.py", line 1, in view\n  GET /unsubscribe/{TOKEN}/',
+        )
+
+    assert handler.filter(record)
+    line = handler.format(record)
+
+    assert TOKEN not in line
+    assert "ValueError: could not confirm /confirm/[token]/" in line
+    assert "Internal Server Error: /confirm/[token]/" in line
+    assert "/unsubscribe/[token]/" in line
