@@ -258,6 +258,8 @@ class Bench:
         self.procs: list[Proc] = []
         self.extra_pids: dict[int, str] = {}
         self.monitor: CpuMonitor | None = None
+        # The reference endpoint's rate on this machine, once its scenario has run.
+        self.reference_rps: float | None = None
         self.env = self._environment()
 
     # -- environment --------------------------------------------------------------------------
@@ -643,6 +645,24 @@ def cpu_ms_per_unit(cpu: dict[str, float], units: int) -> dict[str, float]:
     per_unit = {g: round(1000 * s / units, 3) for g, s in served.items() if units and s}
     per_unit["total"] = round(sum(per_unit.values()), 3)
     return per_unit
+
+
+# What the issue's bare endpoint did on the issue's machine (bench/scenarios/reference.py).
+ISSUE_REFERENCE_RPS = 790.0
+
+
+def relative_to_reference(
+    rate: float, reference_rps: float | None, goal: float
+) -> tuple[float, str] | None:
+    """`rate` as a share of the reference endpoint's rate on this machine, and a note that
+    sets it beside the goal's share on the issue's machine; None without a reference."""
+    if not reference_rps:
+        return None
+    share = rate / reference_rps
+    return share, (
+        f"{share:.2f}× the reference endpoint's rate on this machine; the goal, {goal:,.0f}/s"
+        f" where it did {ISSUE_REFERENCE_RPS:,.0f}/s, is {goal / ISSUE_REFERENCE_RPS:.2f}×"
+    )
 
 
 def busiest(cpu: dict[str, float], wall: float) -> str:

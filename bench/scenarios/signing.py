@@ -7,7 +7,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
-from bench.harness import ScenarioResult, cpu_ms_per_unit
+from bench.harness import ScenarioResult, cpu_ms_per_unit, relative_to_reference
 from bench.scenarios.common import live_petition_campaigns, missing, skipped
 
 if TYPE_CHECKING:
@@ -86,6 +86,10 @@ def run(bench: Bench) -> ScenarioResult:
         "every confirmation mailed within 60 s": not missing_mail,
     }
     result.status = "pass" if all(result.checks.values()) else "fail"
+    relative = relative_to_reference(rate, bench.reference_rps, 600)
+    if relative is not None:  # how the rate reads on the machine (no check: a reading)
+        result.metrics["relative_to_reference"] = round(relative[0], 2)
+        result.notes.append(relative[1])
     result.summary = (
         f"{rate:.0f}/s, p99 {load.p99_ms:.0f} ms, {load.errors} errors, "
         f"{len(stored)} stored, {len(missing_mail)} unmailed"

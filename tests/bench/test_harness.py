@@ -11,6 +11,7 @@ from bench.harness import (
     format_table,
     parse_wrk,
     postgres_process_counts,
+    relative_to_reference,
     sliding_window_max,
 )
 
@@ -101,3 +102,13 @@ def test_the_export_driver_reports_its_own_peak_memory_not_its_parents():
     )
     del ballast
     assert 1 < float(child.stdout) < 200
+
+
+def test_a_rate_is_read_against_the_reference_endpoint():
+    share, note = relative_to_reference(606.0, 1219.0, 600)
+    assert round(share, 2) == 0.5
+    assert note == (
+        "0.50× the reference endpoint's rate on this machine; the goal, 600/s where it did "
+        "790/s, is 0.76×"
+    )
+    assert relative_to_reference(606.0, None, 600) is None
