@@ -27,33 +27,29 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="signature",
-                    name="petition",
-                    field=models.ForeignKey(
+        drop_covered_fk_indexes(
+            "advocacy",
+            [
+                (
+                    "signature",
+                    "petition",
+                    models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="signatures",
                         to="campaign.petition",
                     ),
                 ),
-                migrations.AlterField(
-                    model_name="supporter",
-                    name="organisation",
-                    field=models.ForeignKey(
+                (
+                    "supporter",
+                    "organisation",
+                    models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="supporters",
                         to="campaign.organisation",
                     ),
                 ),
-            ],
-            database_operations=[
-                drop_covered_fk_indexes(
-                    [("advocacy_signature", "petition_id"), ("advocacy_supporter", "organisation_id")]
-                )
             ],
         ),
     ]

@@ -19,12 +19,13 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name="letter",
-                    name="campaign",
-                    field=models.ForeignKey(
+        drop_covered_fk_indexes(
+            "advocacy",
+            [
+                (
+                    "letter",
+                    "campaign",
+                    models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
                         related_name="letters",
@@ -32,6 +33,5 @@ class Migration(migrations.Migration):
                     ),
                 ),
             ],
-            database_operations=[drop_covered_fk_indexes([("advocacy_letter", "campaign_id")])],
         ),
     ]

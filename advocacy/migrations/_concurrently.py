@@ -48,17 +48,22 @@ class RemoveIndexConcurrentlyOnPostgres(_Concurrently, migrations.RemoveIndex):
         return self._change(schema_editor, to_state, app_label, index, add=True)
 
 
-def drop_covered_fk_indexes(covered):
-    """A RunPython that drops the single-column indexes Django gave these foreign keys
-    (`covered`: (table, column) pairs), CONCURRENTLY on PostgreSQL, and builds them again
-    going back. For a migration that sets the fields' `db_index=False` in its state only
-    (SeparateDatabaseAndState): Django's own AlterField would also drop and re-add the foreign
-    key constraint, and re-adding one checks every row while holding off writes to the table."""
+def drop_covered_fk_indexes(app_label, altered):
+    """Set `db_index=False` on foreign keys whose index wider indexes cover, and drop those
+    indexes: `altered` holds (model name, field name, the field as it becomes) triples.
 
-    def _sql(schema_editor, create):
+    The models change in the migration state only (SeparateDatabaseAndState): Django's own
+    AlterField would also drop and re-add each foreign key constraint, and re-adding one checks
+    every row while holding off writes to the table. In the database, the single-column index
+    Django gave each key is dropped, CONCURRENTLY on PostgreSQL (the migration sets `atomic =
+    False`), and built again going back."""
+
+    def _sql(apps, schema_editor, create):
         quote = schema_editor.quote_name
         concurrently = "CONCURRENTLY " if _on_postgres(schema_editor) else ""
-        for table, column in covered:
+        for model_name, field_name, _ in altered:
+            model = apps.get_model(app_label, model_name)
+            table, column = model._meta.db_table, model._meta.get_field(field_name).column
             # The name Django gave the foreign key's index when it created the column.
             name = quote(schema_editor._create_index_name(table, [column], suffix=""))
             if create:
@@ -70,11 +75,17 @@ def drop_covered_fk_indexes(covered):
                 yield f"DROP INDEX {concurrently}IF EXISTS {name}"
 
     def forwards(apps, schema_editor):
-        for statement in _sql(schema_editor, create=False):
+        for statement in _sql(apps, schema_editor, create=False):
             schema_editor.execute(statement)
 
     def backwards(apps, schema_editor):
-        for statement in _sql(schema_editor, create=True):
+        for statement in _sql(apps, schema_editor, create=True):
             schema_editor.execute(statement)
 
-    return migrations.RunPython(forwards, backwards, elidable=False)
+    return migrations.SeparateDatabaseAndState(
+        state_operations=[
+            migrations.AlterField(model_name=model_name, name=field_name, field=field)
+            for model_name, field_name, field in altered
+        ],
+        database_operations=[migrations.RunPython(forwards, backwards, elidable=False)],
+    )
