@@ -220,6 +220,7 @@ header_name = st.sampled_from(
     name=header_name,
     value=ascii_text
     | st.text(alphabet=string.printable[:95], max_size=90)  # printable, spaces included
+    | st.from_regex(r"[\x21-\x7e]{40,300}", fullmatch=True)  # one long word, like a link
     | text,
 )
 def test_a_header_is_written_exactly_as_compat32_folds_it(name, value):
@@ -235,6 +236,40 @@ def test_a_header_is_written_exactly_as_compat32_folds_it(name, value):
 
     assert outcome(_POLICY.fold_binary) == outcome(general.fold_binary)
     assert outcome(_POLICY.fold) == outcome(general.fold)
+    assert outcome(_POLICY.fold_binary) == outcome(general.fold_binary)  # now remembered
+
+
+@settings(max_examples=500, deadline=None)
+@given(name=header_name, value=text, other=text)
+def test_an_encoded_header_is_folded_as_compat32_folds_it_the_second_time_too(name, value, other):
+    from email.header import Header
+
+    from advocacy.mime import _POLICY, _UTF8_B64_HEADERS, _text
+
+    general = email.policy.compat32.clone(linesep="\r\n")
+    for text_value in (value, other, value):
+        if text_value.isascii() or any(ch in text_value for ch in "\r\n"):
+            continue
+        expected = general.fold_binary(
+            name, Header(text_value, _UTF8_B64_HEADERS, header_name=name)
+        )
+        assert _POLICY.fold_binary(name, _text(text_value, name)) == expected
+
+
+def test_a_long_subject_and_a_personal_link_are_written_as_compat32_writes_them():
+    from advocacy.mime import _POLICY
+
+    general = email.policy.compat32.clone(linesep="\r\n")
+    subject = "Please confirm your signature: " + "Release the political prisoners " * 3
+    link = "<https://resolute.example.org/unsubscribe/1:1xXSie:StlmhJ68yYmqqZP69F78uitLc/>"
+    for _ in range(2):
+        assert _POLICY.fold_binary("Subject", subject) == general.fold_binary("Subject", subject)
+        assert _POLICY.fold_binary("List-Unsubscribe", link) == (
+            b"List-Unsubscribe: \r\n " + link.encode() + b"\r\n"
+        )
+        assert general.fold_binary("List-Unsubscribe", link) == (
+            b"List-Unsubscribe: \r\n " + link.encode() + b"\r\n"
+        )
 
 
 def test_a_header_around_the_line_limit_is_folded_exactly_where_compat32_folds_it():
