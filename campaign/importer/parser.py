@@ -1234,6 +1234,29 @@ _INSISTED_RE = re.compile(
     r"(?P<negation> not)? (?=[a-z])",
     re.IGNORECASE,
 )
+# "Parliament demanded that the Nicaraguan authorities release …", "insisted that the EU take
+# …": a demand in the subjunctive, on whoever stands between "that" and the verb, when that is
+# surely someone who can act (see _that_clause_call). The verb is a bare lower-case word; the
+# clause is read word by word, at most _THAT_CLAUSE_WORDS of them, never past a clause break.
+_THAT_CLAUSE_RE = re.compile(r"^ ?that ", re.IGNORECASE)
+_INSISTED_THAT_RE = re.compile(r"\b(?:insisted|insists|insist) (?=that )", re.IGNORECASE)
+_THAT_CLAUSE_WORDS = 12
+_MODAL_RE = re.compile(r"^(?:must|should|shall)(?P<negation> not)?$|^(?P<bare_negation>not)$")
+# Words that continue a noun phrase or make the clause something other than a demand ("that
+# the authorities are …", "that the Commission will …", "that the EU be …": a principle or a
+# forecast, or a passive whose doer is not named).
+_NOT_A_DEMANDED_VERB = frozenset(
+    {
+        "a", "an", "the", "of", "and", "or", "nor", "but", "in", "on", "at", "by", "for",
+        "from", "to", "with", "without", "within", "as", "who", "whom", "whose", "which",
+        "that", "is", "are", "was", "were", "be", "been", "being", "has", "have", "had",
+        "will", "would", "could", "can", "may", "might", "do", "does", "did", "itself",
+        "themselves", "concerned", "responsible", "involved", "alone", "only", "also",
+    }
+)  # fmt: skip
+_DEMANDED_VERB_RE = re.compile(r"[a-z][a-z-]{1,30}")
+
+
 _LATER_MODAL_RE = re.compile(r" and (?:must|should)(?P<negation> not)? (?=[a-z])")
 _KNOWN_TARGETS = frozenset(
     {"Commission", "Council", "Member States", "EU", "EEAS", "VP/HR", "HR/VP"}
@@ -1418,19 +1441,85 @@ def _insisted_call(
     stands between "that" and "must" is an actor ("… that any release of funds must be
     conditional" states a principle, and stays context)."""
     addressee = insisted.group("addressee")
-    names = normalise_addressees(addressee, country=country)
-    if not names or not all(_is_known_target(name) for name in names):
+    if not _names_known_targets(addressee, country):
         return None
-    # "… must end X and must not fund Y": each later "must" shares the first one's "to".
-    action = _LATER_MODAL_RE.sub(
-        lambda later: " and not to " if later.group("negation") else " and ",
-        sentence[insisted.end() :].strip(),
-    )
-    if insisted.group("negation"):
-        action = f"not to {action}"
     return _addressed_call(
         addressee_as_written=addressee,
-        action=action,
+        action=_modal_action(sentence[insisted.end() :], bool(insisted.group("negation"))),
+        source=sentence,
+        previous=previous,
+        country=country,
+        warnings=warnings,
+    )
+
+
+def _names_known_targets(written: str, country: str | None) -> bool:
+    names = normalise_addressees(written, country=country)
+    return bool(names) and all(_is_known_target(name) for name in names)
+
+
+def _modal_action(rest: str, negated: bool) -> str:
+    """The action after "must" (or "should", "not"): "… must end X and must not fund Y" asks
+    to end X and not to fund Y (each later "must" shares the first one's "to")."""
+    action = _LATER_MODAL_RE.sub(
+        lambda later: " and not to " if later.group("negation") else " and ", rest.strip()
+    )
+    return f"not to {action}" if negated else action
+
+
+def _that_clause_call(
+    clause: str,
+    sentence: str,
+    previous: list[str],
+    country: str | None,
+    warnings: list[str],
+) -> _RawCall | None:
+    """Read "that the Nicaraguan authorities release all political prisoners" (after "demanded",
+    "asked", "insisted" …) as a call on the authorities to release them: the longest run of
+    words after "that" that names known targets only ("Authorities of Nicaragua", "Commission",
+    "President Ortega"), followed by a bare verb, optionally after "must", "should" or "not".
+    None when no such reading exists ("that all funding be suspended", "that the situation
+    improve"): the caller then keeps the clause as a demand with no one named."""
+    opened = _THAT_CLAUSE_RE.match(clause)
+    if opened is None:
+        return None
+    body = clause[opened.end() :]
+    # Only the clause's own words: a comma, semicolon or colon ends the search.
+    head = re.split(r"[,;:()]", body, maxsplit=1)[0]
+    words = head.split(" ")[: _THAT_CLAUSE_WORDS + 2]
+    found: tuple[int, bool] | None = None  # (words in the addressee, negated)
+    for size in range(1, min(len(words) - 1, _THAT_CLAUSE_WORDS) + 1):
+        verb_at = size
+        negated = False
+        modal = _MODAL_RE.match(words[verb_at])
+        if modal is not None:
+            negated = bool(modal.group("negation") or modal.group("bare_negation"))
+            verb_at += 1
+            if verb_at < len(words) and not negated and words[verb_at] == "not":
+                negated, verb_at = True, verb_at + 1
+        if verb_at >= len(words):
+            break
+        verb = words[verb_at]
+        if (
+            verb.lower() in _NOT_A_DEMANDED_VERB
+            or _DEMANDED_VERB_RE.fullmatch(verb) is None
+            or (verb.endswith("ed") and not verb.endswith("eed"))  # "the authorities concerned"
+            or (verb.endswith("s") and not verb.endswith(("ss", "us")))  # a noun, or indicative
+            or (verb.endswith("ing") and len(verb) > 5)  # a participle ("bring" is a verb)
+        ):
+            continue
+        if _names_known_targets(" ".join(words[:size]), country):
+            found = (size, negated)  # the longest reading wins: "the Nicaraguan authorities"
+    if found is None:
+        return None
+    size, negated = found
+    addressee = " ".join(words[:size])
+    rest = body[len(addressee) :].lstrip()
+    while rest and _MODAL_RE.match(rest.split(" ", 1)[0]):  # past "must", "should", "not"
+        rest = rest.split(" ", 1)[1] if " " in rest else ""
+    return _addressed_call(
+        addressee_as_written=addressee,
+        action=_modal_action(rest, negated),
         source=sentence,
         previous=previous,
         country=country,
@@ -1483,6 +1572,12 @@ def _calls_in_sentence(
         call = _insisted_call(insisted, sentence, previous, country, warnings)
         if call is not None:
             return cleaned(call)
+    insisted_that = _INSISTED_THAT_RE.search(sentence)
+    if insisted_that is not None and _parliament_speaks(sentence, insisted_that.start()):
+        clause = sentence[insisted_that.end() :]
+        call = _that_clause_call(clause, sentence, previous, country, warnings)
+        if call is not None:
+            return cleaned(call)
 
     for verb in _ACTIVE_VERB_RE.finditer(sentence):
         if not _parliament_speaks(sentence, verb.start()):
@@ -1501,7 +1596,12 @@ def _calls_in_sentence(
             # "expects that the situation will improve": a forecast, never a demand.
             continue
         if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
-            # "called for X" demands X; "demanded that X …" keeps its "that" for the summary.
+            # "demanded that the Commission open …" asks the Commission to open it.
+            call = _that_clause_call(rest, sentence, previous, country, warnings)
+            if call is not None:
+                return cleaned(call)
+            # "called for X" demands X; "demanded that X …" with no actor named keeps its
+            # "that" for the summary.
             # "called for X; Parliament invited Y to …": Y's demand is a call of its own.
             return cleaned(
                 _RawCall(

@@ -720,10 +720,13 @@ def test_a_role_that_is_a_common_noun_is_lower_case_in_the_petition_and_letter(
         ("Parliament calls for the immediate and unconditional release of Hoang Thi Minh Hong, "
          "Dang Dinh Bach and all other environmental human rights defenders.",
          "Demand the release of Hoang Thi Minh Hong"),
-        # "Demand that X do A and do B" is cut like a verb phrase.
+        # "Demand that X do A and do B" is a call on X, cut like any verb phrase.
         ("It demands that the Guatemalan authorities respect the will of the people and ensure "
          "a peaceful transfer of power on 14 January 2024.",
-         "Demand that the Guatemalan authorities respect the will of the people"),
+         "Respect the will of the people"),
+        # With no one named who can act, the demand keeps its "that".
+        ("It demands that all those responsible be brought to justice.",
+         "Demand that all those responsible be brought to justice"),
     ],
 )  # fmt: skip
 def test_titles_keep_references_and_objects_and_drop_conditions_and_asides(

@@ -269,7 +269,8 @@ def test_eu_internal_summary_with_members_call_on_the_resolution_calls_on_and_de
                 True,
             ),
             (("national parliaments",), "hold annual hearings on media freedom", "demand", True),
-            ((), "that the Commission open infringement proceedings", "demand", False),
+            # "demanded that the Commission open …": a demand on the Commission.
+            (("Commission",), "open infringement proceedings", "demand", True),
         ],
     )
     # "recalled that the Commission should present …" is not a call: kept conservative.
@@ -1138,6 +1139,63 @@ def test_parliament_insisting_that_an_actor_must_act_is_a_call(
     calls = parse_oeil_summary(text).calls
 
     assert [(call.addressees, call.action) for call in calls] == [(addressees, action)]
+
+
+@pytest.mark.parametrize(
+    ("text", "addressees", "action"),
+    [
+        ("Parliament demanded that the Nicaraguan authorities release all political prisoners "
+         "immediately.", ("Authorities of Nicaragua",), "release all political prisoners "
+         "immediately"),
+        ("It asked that the Commission not renew the agreement.", ("Commission",),
+         "not to renew the agreement"),
+        ("Parliament demanded that the EU should suspend the agreement.", ("EU",),
+         "suspend the agreement"),
+        ("Parliament demanded that the Member States must not export arms to Nicaragua.",
+         ("Member States",), "not to export arms to Nicaragua"),
+        ("Members insisted that Hungary respect the rule of law.", ("Hungary",),
+         "respect the rule of law"),
+        ("Parliament demanded that President Ortega and Vice-President Murillo step down.",
+         ("President Ortega", "Vice-President Murillo"), "step down"),
+        ("Parliament requested that the Council adopt sanctions; it also urged the Commission "
+         "to act.", ("Council",), "adopt sanctions"),
+    ],
+)  # fmt: skip
+def test_demanding_that_an_actor_act_is_a_call_on_that_actor(
+    text: str, addressees: tuple[str, ...], action: str
+) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert (calls[0].addressees, calls[0].action, calls[0].has_explicit_addressee) == (
+        addressees,
+        action,
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Parliament demanded that all those responsible be brought to justice.",
+        "Parliament requested that the funds be released.",
+        "Parliament demanded that the authorities are held to account.",
+        "Parliament demanded that the protesters detained last week walk free.",
+    ],
+)
+def test_demanding_that_no_named_actor_act_keeps_the_clause(text: str) -> None:
+    calls = parse_oeil_summary(text).calls
+
+    assert [(call.addressees, call.has_explicit_addressee) for call in calls] == [((), False)]
+    assert calls[0].action.startswith("that ")
+
+
+def test_insisting_that_a_situation_change_or_someone_else_insisting_is_no_call() -> None:
+    parsed = parse_oeil_summary(
+        "Parliament insisted that the situation improve. "
+        "The Commission insisted that the Member States release funds."
+    )
+
+    assert parsed.calls == ()
 
 
 def test_insisting_on_a_principle_stays_context() -> None:
