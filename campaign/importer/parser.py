@@ -21,7 +21,9 @@ and a false call costs more of their time than a missed one they can add by hand
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -1761,6 +1763,67 @@ def _kind(action: str) -> CallKind:
 # ---------------------------------------------------------------------------------------------
 
 
+def _may_call(text: str) -> bool:
+    """False when ``text`` holds none of the verbs a call is made with (a cheap test before
+    `_calls_in_sentence`, for the bullets of a long list)."""
+    return (
+        _ACTIVE_VERB_RE.search(text) is not None
+        or _PASSIVE_RE.search(text) is not None
+        or _INSISTED_THAT_RE.search(text) is not None
+    )
+
+
+def _bullet_calls(
+    text: str, actor_list: bool, previous: list[str], country: str | None, warnings: list[str]
+) -> list[_RawCall]:
+    """The calls a bullet makes by itself, or, in a list Parliament introduced ("Parliament:"),
+    as Parliament's sentence ("- called on the authorities to …")."""
+    if not _may_call(text):
+        return []
+    found = _calls_in_sentence(text, previous, country, warnings)
+    if not found and actor_list:
+        found = _calls_in_sentence(f"Parliament {text}", previous, country, warnings)
+    return found
+
+
+def _makes_a_call(
+    text: str, *, actor_list: bool, previous: list[str], country: str | None, warnings: list[str]
+) -> bool:
+    return bool(_bullet_calls(text, actor_list, previous, country, warnings))
+
+
+def _list_item_calls(
+    intro: _RawCall,
+    blocks: list[tuple[bool, str]],
+    index: int,
+    previous: list[str],
+    until: Callable[[str], bool] | None = None,
+) -> tuple[list[_RawCall], int]:
+    """The bullets from ``blocks[index]`` on as calls on ``intro``'s addressees ("… called on
+    the Council to:" then "- adopt …"), up to the first block that is no bullet or for which
+    ``until`` says the list has ended; returns them and the index of the block after them."""
+    calls: list[_RawCall] = []
+    while index < len(blocks) and blocks[index][0]:
+        bullet_text = blocks[index][1]
+        if until is not None and until(bullet_text):
+            break
+        action = _clean_action(bullet_text)
+        if action:
+            calls.append(
+                _RawCall(
+                    addressee_as_written=intro.addressee_as_written,
+                    addressees=intro.addressees,
+                    explicit=intro.explicit,
+                    action=action,
+                    source=bullet_text,
+                )
+            )
+        previous.append(bullet_text)
+        del previous[:-5]
+        index += 1
+    return calls, index
+
+
 def parse_oeil_summary(text: str) -> ParsedResolution:
     """Read an OEIL summary (as pasted by an organiser) into metadata, context and calls.
 
@@ -1916,6 +1979,17 @@ def _parse(text: str) -> ParsedResolution:
     # Parliament made the list's intro ("Parliament:", "The resolution also:"), so each of its
     # bullets is a sentence of Parliament's ("- called on the authorities to …").
     actor_list = False
+
+    def own_call(in_actor_list: bool) -> Callable[[str], bool]:
+        """Does a bullet make a call of its own (and so end the list above it)?"""
+        return functools.partial(
+            _makes_a_call,
+            actor_list=in_actor_list,
+            previous=previous,
+            country=country,
+            warnings=warnings,
+        )
+
     index = 0
     while index < len(blocks):
         is_bullet, block_text = blocks[index]
@@ -1923,9 +1997,18 @@ def _parse(text: str) -> ParsedResolution:
         if is_bullet:
             # A bullet outside a "… called on to:" list is a call only when it says so itself
             # ("- Parliament called on …", "- the Commission is urged to …"); else background.
-            found = _calls_in_sentence(block_text, previous, country, warnings)
-            if not found and actor_list:
-                found = _calls_in_sentence(f"Parliament {block_text}", previous, country, warnings)
+            found = _bullet_calls(block_text, actor_list, previous, country, warnings)
+            if found and not found[0].action and index < len(blocks) and blocks[index][0]:
+                # "- called on the EU to:" with its own items below ("(a) add …; (b) support
+                # …"): each item is a call on the EU, up to the next bullet that makes a call
+                # of its own (the outer list goes on) or the end of the list.
+                items, index = _list_item_calls(
+                    found[0], blocks, index, previous, until=own_call(actor_list)
+                )
+                raw_calls.extend(items)
+                previous.append(block_text)
+                del previous[:-5]
+                continue
             found = [call for call in found if call.action]
             if found:
                 raw_calls.extend(
@@ -1959,23 +2042,12 @@ def _parse(text: str) -> ParsedResolution:
             )
             if is_list_intro:
                 if found:
-                    intro = found[0]
-                    while index < len(blocks) and blocks[index][0]:
-                        bullet_text = blocks[index][1]
-                        action = _clean_action(bullet_text)
-                        if action:
-                            raw_calls.append(
-                                _RawCall(
-                                    addressee_as_written=intro.addressee_as_written,
-                                    addressees=intro.addressees,
-                                    explicit=intro.explicit,
-                                    action=action,
-                                    source=bullet_text,
-                                )
-                            )
-                        previous.append(bullet_text)
-                        del previous[:-5]
-                        index += 1
+                    # Up to a bullet that makes a call of its own ("- Parliament also called
+                    # on the Council to …"), which the bullet branch above then reads.
+                    items, index = _list_item_calls(
+                        found[0], blocks, index, previous, until=own_call(False)
+                    )
+                    raw_calls.extend(items)
                 else:
                     actor_list = _ACTOR_INTRO_RE.search(sentence) is not None
                     kept.append(sentence)

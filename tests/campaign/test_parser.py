@@ -1435,3 +1435,45 @@ def test_a_condition_after_a_comma_does_not_decide_the_kind() -> None:
     ).calls
 
     assert calls[0].kind == "other"
+
+
+NESTED_LIST = """Parliament:
+
+- called on the Iranian authorities to conduct an independent investigation into her death;
+- called on the EU and its Member States to:
+  (a) add the individuals responsible to the EU human rights sanctions list;
+  (b) support Iranian civil society;
+- called for the abolition of the morality police.
+
+Parliament also urged the Commission to:
+
+- suspend the talks;
+  - Parliament further called on the Council to act."""
+
+
+def test_a_bullet_that_opens_a_list_of_its_own_makes_each_item_a_call_on_its_addressee() -> None:
+    calls = parse_oeil_summary(NESTED_LIST).calls
+
+    assert [(call.addressees, call.action) for call in calls] == [
+        (("Authorities of Iran",), "conduct an independent investigation into her death"),
+        (("EU", "Member States"), "add the individuals responsible to the EU human rights "
+         "sanctions list"),
+        (("EU", "Member States"), "support Iranian civil society"),
+        ((), "the abolition of the morality police"),
+        (("Commission",), "suspend the talks"),
+        (("Council",), "act"),
+    ]  # fmt: skip
+    assert calls[2].source_sentence == "support Iranian civil society;"
+
+
+def test_a_nested_list_written_with_the_same_bullets_ends_at_the_next_bullet_that_calls() -> None:
+    text = NESTED_LIST.replace("  (a) ", "- ").replace("  (b) ", "- ")
+
+    calls = parse_oeil_summary(text).calls
+
+    assert [call.addressees for call in calls[:4]] == [
+        ("Authorities of Iran",),
+        ("EU", "Member States"),
+        ("EU", "Member States"),
+        (),
+    ]
