@@ -1529,6 +1529,25 @@ def _that_clause_call(
     )
 
 
+def _call_for_actor(
+    rest: str, sentence: str, previous: list[str], country: str | None, warnings: list[str]
+) -> _RawCall | None:
+    """Read "called for the EU to impose sanctions" as a call on the EU, when what stands
+    before "to" names known targets only ("called for the release of X to be …" stays a
+    demand with no one named)."""
+    split = _split_addressee_and_action(rest)
+    if split is None or not split[1].strip() or not _names_known_targets(split[0], country):
+        return None
+    return _addressed_call(
+        addressee_as_written=split[0],
+        action=split[1],
+        source=sentence,
+        previous=previous,
+        country=country,
+        warnings=warnings,
+    )
+
+
 def _calls_in_sentence(
     sentence: str,
     previous: list[str],
@@ -1598,8 +1617,11 @@ def _calls_in_sentence(
             # "expects that the situation will improve": a forecast, never a demand.
             continue
         if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
-            # "demanded that the Commission open …" asks the Commission to open it.
+            # "demanded that the Commission open …" asks the Commission to open it, and
+            # "called for the EU to impose sanctions" asks the EU to impose them.
             call = _that_clause_call(rest, sentence, previous, country, warnings)
+            if call is None and verb.group("open") is not None:
+                call = _call_for_actor(rest, sentence, previous, country, warnings)
             if call is not None:
                 return cleaned(call)
             # "called for X" demands X; "demanded that X …" with no actor named keeps its
@@ -1670,7 +1692,16 @@ def _with_cleaned_action(
     if second is not None and previous is not None and warnings is not None:
         tail = f"{prefix}{action[second.end() :]}"
         # One split at most: deeper chains stay in the second call's action.
-        extra = _calls_in_sentence(tail, previous, country, warnings, split_second_call=False)
+        tail_warnings: list[str] = []
+        extra = _calls_in_sentence(tail, previous, country, tail_warnings, split_second_call=False)
+        # "… and asked them to …": "them" is the first call's addressee (below), so a warning
+        # that the pronoun could not be resolved from earlier sentences would mislead.
+        resolved = tuple(
+            f'could not tell who "{c.addressee_as_written}" refers to'
+            for c in extra
+            if c.addressee_as_written.lower() in _OBJECT_PRONOUNS
+        )
+        warnings.extend(w for w in tail_warnings if not w.startswith(resolved))
         extra = [
             _RawCall(
                 addressee_as_written=c.addressee_as_written,

@@ -1477,3 +1477,28 @@ def test_a_nested_list_written_with_the_same_bullets_ends_at_the_next_bullet_tha
         ("EU", "Member States"),
         (),
     ]
+
+
+def test_calling_for_an_actor_to_act_is_a_call_on_that_actor() -> None:
+    calls = parse_oeil_summary(
+        "MEPs call for the EU to impose targeted sanctions on the officials responsible. "
+        "Parliament called for the release of the activists to be ordered without delay."
+    ).calls
+
+    assert [(c.addressees, c.action, c.has_explicit_addressee) for c in calls] == [
+        (("EU",), "impose targeted sanctions on the officials responsible", True),
+        ((), "the release of the activists to be ordered without delay", False),
+    ]
+
+
+def test_a_second_call_on_them_names_the_first_calls_addressee_without_a_warning() -> None:
+    parsed = parse_oeil_summary(
+        "The resolution calls upon the Iranian authorities to halt his execution; it further "
+        "asks them to grant him access to medical care."
+    )
+
+    assert [(c.addressees, c.action) for c in parsed.calls] == [
+        (("Authorities of Iran",), "halt his execution"),
+        (("Authorities of Iran",), "grant him access to medical care"),
+    ]
+    assert not any("refers to" in warning for warning in parsed.warnings)
