@@ -30,7 +30,12 @@ from advocacy.supporters import supporter_erase, supporter_export
 from campaign.admin import OrganisationScopedAdmin
 from campaign.audit import audit_record
 from campaign.models import Campaign, Petition
-from campaign.permissions import WRITE_ROLES, organisation_ids_for
+from campaign.permissions import (
+    WRITE_ROLES,
+    export_organisation_ids_for,
+    export_permission_check,
+    organisation_ids_for,
+)
 from config.api import parse_query_datetime
 
 
@@ -114,7 +119,15 @@ class SignatureAdmin(ReadOnlyScopedAdmin):
         )
         counts = signature_counts_for_petitions(petition_ids=[c.petition.pk for c in campaigns])
         empty = SignatureCounts(0, 0, 0)
-        rows = [(campaign, counts.get(campaign.petition.pk, empty)) for campaign in campaigns]
+        exportable = export_organisation_ids_for(user=request.user)
+        rows = [
+            (
+                campaign,
+                counts.get(campaign.petition.pk, empty),
+                campaign.organisation_id in exportable,
+            )
+            for campaign in campaigns
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": "Signatures per campaign",
@@ -133,6 +146,9 @@ class SignatureAdmin(ReadOnlyScopedAdmin):
                 campaign__organisation__in=organisation_ids_for(user=request.user)
             ),
             pk=petition_id,
+        )
+        export_permission_check(
+            user=request.user, organisation_id=petition.campaign.organisation_id
         )
         status, since, until = export_filters(request, statuses={"confirmed", "pending"})
         with transaction.atomic():

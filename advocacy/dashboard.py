@@ -24,7 +24,7 @@ from advocacy.models import (
     SignatureStatus,
 )
 from campaign.models import Campaign
-from campaign.permissions import organisation_ids_for
+from campaign.permissions import export_organisation_ids_for, organisation_ids_for
 
 CHART_DAYS = 30
 
@@ -191,5 +191,6 @@ def campaign_dashboard_view(request: HttpRequest, campaign_id: int) -> HttpRespo
         **admin.site.each_context(request),
         "title": f"Dashboard: {campaign.title}",
         "dashboard": campaign_dashboard(campaign=campaign),
+        "can_export": campaign.organisation_id in export_organisation_ids_for(user=request.user),
     }
     return render(request, "admin/advocacy/campaign_dashboard.html", context)

@@ -17,7 +17,7 @@ from campaign.admin import OrganisationScopedAdmin
 from campaign.audit import audit_record
 from campaign.directory import mep_full_name
 from campaign.models import Campaign
-from campaign.permissions import WRITE_ROLES, organisation_ids_for
+from campaign.permissions import WRITE_ROLES, export_permission_check, organisation_ids_for
 
 
 @admin.register(Letter)
@@ -105,6 +105,7 @@ class LetterAdmin(OrganisationScopedAdmin):
         ).first()
         if campaign is None:
             raise Http404("No such campaign.")
+        export_permission_check(user=request.user, organisation_id=campaign.organisation_id)
         status, since, until = export_filters(
             request, statuses={choice.value for choice in LetterStatus}, default=None
         )

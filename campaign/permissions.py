@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from campaign.models import Membership, Organisation, OrganisationRole
+from config.errors import ExplainedPermissionDenied
 
 WRITE_ROLES = (OrganisationRole.OWNER, OrganisationRole.EDITOR)
 
@@ -30,3 +31,26 @@ def organisations_for(
     *, user: AbstractBaseUser | AnonymousUser, roles: Collection[str] | None = None
 ) -> QuerySet[Organisation]:
     return Organisation.objects.filter(id__in=organisation_ids_for(user=user, roles=roles))
+
+
+# Bulk exports of supporters' personal data (CSV of signatures, of letters): a viewer looks at
+# records one page at a time in the admin, but downloading them all takes an editor or owner.
+EXPORT_ROLES = WRITE_ROLES
+EXPORT_DENIED_MESSAGE = (
+    "Downloading supporters' personal data takes the editor or owner role in the organisation."
+)
+
+
+def export_organisation_ids_for(*, user: AbstractBaseUser | AnonymousUser) -> set[int]:
+    """The organisations whose supporters' data `user` may download in bulk."""
+    return set(organisation_ids_for(user=user, roles=EXPORT_ROLES))
+
+
+def export_permission_check(
+    *, user: AbstractBaseUser | AnonymousUser, organisation_id: int
+) -> None:
+    """Refuse (a 403 that says why) unless `user` may download this organisation's supporters'
+    data in bulk. Callers look the object up within the user's organisations first (another
+    organisation's is a 404), so a 403 here tells a member only what their role is."""
+    if organisation_id not in export_organisation_ids_for(user=user):
+        raise ExplainedPermissionDenied(EXPORT_DENIED_MESSAGE)

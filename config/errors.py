@@ -7,6 +7,8 @@ each other.
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
+
 
 class DomainError(Exception):
     code = "error"
@@ -47,3 +49,8 @@ class RateLimitedError(DomainError):
 class ServiceUnavailableError(DomainError):
     code = "service_unavailable"
     status = 503
+
+
+class ExplainedPermissionDenied(PermissionDenied):
+    """A refusal whose message is written for the person refused ("… takes the editor role"):
+    the 403 page shows it. A plain PermissionDenied's message is never shown."""

@@ -11,6 +11,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 
+from config.errors import ExplainedPermissionDenied
+
 # What Django raises when a body or query string passes DATA_UPLOAD_MAX_MEMORY_SIZE,
 # DATA_UPLOAD_MAX_NUMBER_FIELDS or DATA_UPLOAD_MAX_NUMBER_FILES. SuspiciousOperations, but
 # an honest client meets them too (a pasted novel, a huge form): a clear answer and a
@@ -87,7 +89,10 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return respond(request, 403, "permission_denied", "Forbidden", "You may not do this.")
+    text = "You may not do this."
+    if isinstance(exception, ExplainedPermissionDenied) and str(exception):
+        text = escape(str(exception))
+    return respond(request, 403, "permission_denied", "Forbidden", text)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -12,14 +12,14 @@ from django.utils import timezone
 
 from advocacy.models import Consent, Signature, Supporter
 from advocacy.supporters import supporter_erase
-from campaign.models import OrganisationRole
+from campaign.models import AuditEntry, OrganisationRole
 from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory
 from tests.support.clock import clear_of_midnight
 
 pytestmark = pytest.mark.django_db
 
 
-def _organiser(petition, role=OrganisationRole.VIEWER):
+def _organiser(petition, role=OrganisationRole.EDITOR):
     return MembershipFactory(organisation=petition.campaign.organisation, role=role).user
 
 
@@ -173,3 +173,39 @@ def test_an_export_streams_in_its_own_transaction_and_an_abandoned_one_leaves_no
     lines.close()  # the client went away
     assert not connection.in_atomic_block
     assert len(list(signatures_csv_lines(petition_id=petition.pk))) == 4
+
+
+def test_a_viewer_sees_the_counts_but_may_not_download_supporters_data(client):
+    petition = PetitionFactory()
+    SignatureFactory(petition=petition, status="confirmed", confirmed_at=timezone.now())
+    viewer = _organiser(petition, role=OrganisationRole.VIEWER)
+    client.force_login(viewer)
+
+    counts = client.get("/admin/advocacy/signature/counts/").content.decode()
+    signatures = client.get(f"/admin/advocacy/signature/export/{petition.pk}/?status=all")
+    letters = client.get(f"/admin/advocacy/letter/export/{petition.campaign.pk}/")
+    dashboard = client.get(f"/admin/dashboard/{petition.campaign.pk}/")
+
+    assert petition.campaign.title in counts
+    assert "/signature/export/" not in counts
+    # A 403 naming the role, not a 404: the member knows the petition exists.
+    assert signatures.status_code == letters.status_code == 403
+    assert "editor or owner" in signatures.content.decode()
+    assert dashboard.status_code == 200
+    assert "/export/" not in dashboard.content.decode()
+    assert not AuditEntry.objects.filter(action__endswith=".export").exists()
+
+
+@pytest.mark.parametrize("role", [OrganisationRole.EDITOR, OrganisationRole.OWNER])
+def test_editors_and_owners_are_offered_and_get_the_downloads(client, role):
+    petition = PetitionFactory()
+    client.force_login(_organiser(petition, role=role))
+
+    counts = client.get("/admin/advocacy/signature/counts/").content.decode()
+    dashboard = client.get(f"/admin/dashboard/{petition.campaign.pk}/")
+    signatures = client.get(f"/admin/advocacy/signature/export/{petition.pk}/")
+    letters = client.get(f"/admin/advocacy/letter/export/{petition.campaign.pk}/")
+
+    assert f"/signature/export/{petition.pk}/" in counts
+    assert f"/letter/export/{petition.campaign.pk}/" in dashboard.content.decode()
+    assert signatures.status_code == letters.status_code == 200
