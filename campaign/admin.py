@@ -172,6 +172,9 @@ class OrganisationAdmin(OrganisationScopedAdmin):
     list_display = ["name", "slug", "sending_address", "test_address"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    # The organisation's own settings — the name every mail is signed with, the address it is
+    # sent from, the slug in its links — are the owners'; editors run campaigns within them.
+    write_roles = ("owner",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return Organisation.objects.filter(id__in=self._ids(request))

@@ -274,3 +274,34 @@ def test_an_editor_of_b_cannot_make_anyone_owner_of_b_or_mint_its_tokens(client,
     assert response.status_code in (200, 403)  # the form's error, or refused
     assert not Membership.objects.filter(organisation=b, role=OrganisationRole.OWNER).exists()
     assert not ApiToken.objects.filter(organisation=b).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "may_change"),
+    [(OrganisationRole.OWNER, True), (OrganisationRole.EDITOR, False)],
+)
+def test_only_owners_change_the_organisations_name_and_sending_address(client, role, may_change):
+    membership = MembershipFactory(role=role)
+    organisation = membership.organisation
+    client.force_login(membership.user)
+    url = f"/admin/campaign/organisation/{organisation.pk}/change/"
+    before = organisation.sending_address
+
+    page = client.get(url)
+    client.post(
+        url,
+        {
+            "name": "Spoofed",
+            "slug": organisation.slug,
+            "sending_address": "ceo@bank.example",
+            "test_address": "tests@example.org",
+        },
+    )
+
+    organisation.refresh_from_db()
+    assert page.status_code == 200  # an editor still sees the settings
+    assert (organisation.sending_address == "ceo@bank.example") is may_change
+    if not may_change:
+        assert organisation.sending_address == before
+        assert 'name="sending_address"' not in page.content.decode()
