@@ -540,6 +540,59 @@ def _capitalise(text: str) -> str:
 
 _FALLBACK_TITLE = "Act on the European Parliament's resolution"
 
+# A resolution on one person's case ("the case of Ahmadreza Djalali in Iran", "the death of
+# Jina Mahsa Amini", "the detention of Dr Ahmad Shah"): the person its "his", "him" and "her"
+# mean. A name is two to five capitalised words (name particles allowed inside); "… of X and
+# Y" is two people, and then nobody is chosen.
+_NAME_WORD = r"[A-Z][\w'’-]*"
+_CASE_OF_PERSON_RE = re.compile(
+    r"\b(?:case|detention|arrest|imprisonment|trial|sentencing|death|killing|execution"
+    r"|persecution|disappearance|abduction|conviction|harassment) of (?:the )?"
+    r"(?:(?:Dr|Mr|Mrs|Ms|Professor|Pastor|Father|Bishop|Imam|Sheikh)\.? )?"
+    r"(?P<name>" + _NAME_WORD + r"(?: (?:al|bin|ibn|von|van|de|der|da|del|la|el|" + _NAME_WORD
+    + r")){1,4})(?P<more> and [A-Z])?"
+)
+# "release her", "grant her access": "her" as the object of these verbs; elsewhere ("her
+# conviction", "quash her sentence") it is possessive.
+_VERBS_TAKING_A_PERSON = frozenset(
+    {
+        "release", "free", "grant", "allow", "let", "give", "permit", "acquit", "pardon",
+        "exonerate", "rehabilitate", "protect", "return", "reunite", "drop", "spare", "see",
+        "visit", "support", "help", "assist", "provide", "offer", "treat", "charge", "try",
+    }
+)  # fmt: skip
+_PRONOUN_RE = re.compile(r"\b(?:(?P<his>his)|(?P<him>him)|(?P<her>her))\b", re.IGNORECASE)
+
+
+def _case_person(resolution: ParsedResolution) -> str | None:
+    """The one person a resolution on an individual case is about, or None."""
+    for text in (resolution.subject, resolution.title):
+        found = _CASE_OF_PERSON_RE.search(text or "")
+        if found is not None:
+            name = found.group("name")
+            if found.group("more") or find_country(name) is not None:
+                return None
+            return name
+    return None
+
+
+def _pronouns_named(title: str, person: str) -> str:
+    """ "Halt his execution" → "Halt Ahmadreza Djalali's execution", "grant him access" →
+    "grant Ahmadreza Djalali access": a campaign title stands alone, without the sentence
+    before it that named the person."""
+
+    def named(match: re.Match[str]) -> str:
+        if match.group("his"):
+            return f"{person}'s"
+        if match.group("him"):
+            return person
+        before = title[: match.start()].split()
+        if before and before[-1].lower() in _VERBS_TAKING_A_PERSON:
+            return person
+        return f"{person}'s"
+
+    return _PRONOUN_RE.sub(named, title)
+
 
 def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str:
     # A title needs the first few words only; the bound keeps every step below cheap.
@@ -558,6 +611,11 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     else:
         full = f"Demand {_URGENCY_ADJECTIVES_RE.sub('the ', action)}"
     full = full.strip() or _FALLBACK_TITLE
+    person = _case_person(resolution)
+    # Unless the call is on one person, whose "his" is most likely their own ("urged President
+    # Tokayev to withdraw his order").
+    if person is not None and not any(_PERSON_TITLES_RE.match(a) for a in call.addressees):
+        full = _pronouns_named(full, person)
     # "Demand that X respect Y and ensure Z" holds a verb phrase too, cut like one.
     verb_phrase = call.has_explicit_addressee or action.lower().startswith("that ")
 

@@ -655,7 +655,10 @@ def test_a_state_written_with_the_keeps_it_in_titles_and_prose() -> None:
 
     draft = draft_campaign(resolution=resolution, call=resolution.calls[0])
 
-    assert draft.title == "Allow independent monitors to visit him in the United Arab Emirates"
+    # "him" is the person of the case: a title stands without the sentence that named him.
+    assert draft.title == (
+        "Allow independent monitors to visit Ahmed Mansoor in the United Arab Emirates"
+    )
     assert "called on the authorities of the United Arab Emirates to allow" in draft.summary
 
 
@@ -782,3 +785,44 @@ def test_a_circumstance_before_the_verb_stays_before_its_to_in_the_prose() -> No
         draft.petition_text
     )
     assert "called on the Commission, as a first step, to ensure" in draft.summary
+
+
+def _case_titles(subject: str, text: str) -> list[str]:
+    resolution = parse_oeil_summary(
+        f"# Resolution on {subject}\n\n"
+        "2022/2698(RSP) - 19/05/2022 - Text adopted by Parliament, single reading\n\n"
+        f"The European Parliament adopted by 500 votes to 20, with 10 abstentions, a resolution "
+        f"on {subject}.\n\n{text}"
+    )
+    return [draft_campaign(resolution=resolution, call=call).title for call in resolution.calls]
+
+
+def test_a_title_names_the_person_of_the_case_where_the_summary_said_his_him_or_her() -> None:
+    assert _case_titles(
+        "the case of Ahmadreza Djalali in Iran",
+        "The resolution calls upon the Iranian authorities to halt his execution; it further "
+        "asks them to grant him access to medical care.",
+    ) == [
+        "Halt Ahmadreza Djalali's execution in Iran",
+        "Grant Ahmadreza Djalali access to medical care in Iran",
+    ]
+    assert _case_titles(
+        "the detention of Dr Narges Mohammadi",
+        "Parliament urged the authorities to release her and to quash her conviction. "
+        "It called on the Council to review her case.",
+    ) == ["Release Narges Mohammadi", "Review Narges Mohammadi's case"]
+
+
+def test_a_title_keeps_its_pronouns_unless_the_case_is_one_persons_and_the_call_not_on_one() -> (
+    None
+):
+    # Two people: "his" could be either.
+    assert _case_titles(
+        "the cases of Ali Ahmadi and Reza Karimi in Iran",
+        "Parliament urged the Iranian authorities to halt his execution.",
+    ) == ["Halt his execution in Iran"]
+    # The call is on a person, whose "his" is most likely his own.
+    assert _case_titles(
+        "the case of Ahmadreza Djalali in Iran",
+        "Parliament called on President Raisi to withdraw his decree.",
+    ) == ["Withdraw his decree in Iran"]
