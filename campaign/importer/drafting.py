@@ -549,7 +549,10 @@ _CASE_OF_PERSON_RE = re.compile(
     r"\b(?:case|detention|arrest|imprisonment|trial|sentencing|death|killing|execution"
     r"|persecution|disappearance|abduction|conviction|harassment) of (?:the )?"
     r"(?:(?:Dr|Mr|Mrs|Ms|Professor|Pastor|Father|Bishop|Imam|Sheikh)\.? )?"
-    r"(?P<name>" + _NAME_WORD + r"(?: (?:al|bin|ibn|von|van|de|der|da|del|la|el|" + _NAME_WORD
+    r"(?P<name>"
+    + _NAME_WORD
+    + r"(?: (?:al|bin|ibn|von|van|de|der|da|del|la|el|"
+    + _NAME_WORD
     + r")){1,4})(?P<more> and [A-Z])?"
 )
 # "release her", "grant her access": "her" as the object of these verbs; elsewhere ("her
