@@ -37,6 +37,15 @@ class CountingHandler:
         self.seen: dict[str, int] = {}
         self.duplicates = 0
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        # Like the relays it stands for (Postfix, SES …): the client may pipeline MAIL, RCPT
+        # and DATA (RFC 2920), which aiosmtpd serves in order from its buffer.
+        session.host_name = hostname
+        responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content: bytes = envelope.original_content or envelope.content
         head = content.split(b"\r\n\r\n", 1)[0]

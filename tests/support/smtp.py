@@ -30,6 +30,17 @@ class RecordingHandler:
     faults: deque[str] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
     attempts: int = 0
+    # Offered as relays do (Postfix, SES …), so the outbox's pipelined path is what the
+    # tests exercise; smtplib's own path is tested against a relay without it.
+    pipelining: bool = True
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
