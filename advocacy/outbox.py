@@ -443,8 +443,8 @@ class _DeferredSentMark:
     """The "sent" mark of the mail just delivered, on its way to PostgreSQL while the next mail
     goes out.
 
-    Why: a mail costs four SMTP round trips (MAIL, RCPT, DATA, the message) and its mark a
-    fifth; a worker waited for each mark's answer before starting the next mail, and on a busy
+    Why: a mail costs SMTP round trips (MAIL, RCPT, DATA, the message: four, or two when the
+    relay takes them pipelined, advocacy/mime.py) and its mark one more; a worker waited for each mark's answer before starting the next mail, and on a busy
     machine that answer waits for the database backend to be scheduled. The mark is sent with
     libpq's asynchronous call, which outside pipeline mode ends the statement with its own
     Sync: the UPDATE commits on its own, exactly like the autocommit statement it replaces,
