@@ -444,8 +444,9 @@ class _DeferredSentMark:
     goes out.
 
     Why: a mail costs SMTP round trips (MAIL, RCPT, DATA, the message: four, or two when the
-    relay takes them pipelined, advocacy/mime.py) and its mark one more; a worker waited for each mark's answer before starting the next mail, and on a busy
-    machine that answer waits for the database backend to be scheduled. The mark is sent with
+    relay takes them pipelined, advocacy/mime.py) and its mark one more; a worker waited for
+    each mark's answer before starting the next mail, and on a busy machine that answer waits
+    for the database backend to be scheduled. The mark is sent with
     libpq's asynchronous call, which outside pipeline mode ends the statement with its own
     Sync: the UPDATE commits on its own, exactly like the autocommit statement it replaces,
     whether or not its answer is read. A worker killed before reading it loses nothing the
