@@ -59,16 +59,36 @@ def run_driver(
 ) -> dict[str, Any]:
     """Run `python -m module args…` with the benchmark's environment; its last stdout line is
     JSON. Its CPU is accounted to the group "driver"."""
-    popen = subprocess.Popen(
-        [PYTHON, "-m", module, *args],
-        cwd=ROOT,
-        env={**bench.env, **(env or {})},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    bench.extra_pids[popen.pid] = "driver"
-    out, err = popen.communicate(timeout=timeout)
-    if popen.returncode != 0:
-        raise RuntimeError(f"{module} failed:\n{err[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1])
+    return run_drivers(bench, module, [args], env=env, timeout=timeout)[0]
+
+
+def run_drivers(
+    bench: Bench,
+    module: str,
+    args_per_process: list[list[str]],
+    env: dict[str, str] | None = None,
+    timeout: float = 1800,
+) -> list[dict[str, Any]]:
+    """`run_driver`, one process per argument list, all running at once (as the web processes
+    serve supporters at once); each one's last stdout line, in order."""
+    processes = []
+    for args in args_per_process:
+        popen = subprocess.Popen(
+            [PYTHON, "-m", module, *args],
+            cwd=ROOT,
+            env={**bench.env, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        bench.extra_pids[popen.pid] = "driver"
+        processes.append(popen)
+    results = []
+    for popen in processes:
+        out, err = popen.communicate(timeout=timeout)
+        if popen.returncode != 0:
+            for other in processes:
+                other.kill()
+            raise RuntimeError(f"{module} failed:\n{err[-3000:]}")
+        results.append(json.loads(out.strip().splitlines()[-1]))
+    return results

@@ -44,6 +44,10 @@ def main() -> None:
     parser.add_argument("--campaign-index", type=int, default=0)
     parser.add_argument("--country", default="")
     parser.add_argument("--tag", required=True)
+    # Writers running at once number their supporters apart: "Bench Writer 7" twice would
+    # write the same text to the same MEPs, which the campaign takes once per MEP (the second
+    # waits for the first to commit, then signs its letter with its address).
+    parser.add_argument("--first", type=int, default=0, help="number of the first supporter")
     options = parser.parse_args()
     django.setup()
 
@@ -74,7 +78,9 @@ def main() -> None:
 
     letters = 0
     create_seconds = confirm_seconds = 0.0
-    for i in range(options.supporters):
+    # Wall-clock bounds of the writing, so that several drivers at once can be timed as one.
+    started_at = time.time()
+    for i in range(options.first, options.first + options.supporters):
         created, create, confirm = write_and_confirm(
             campaign,
             email=f"{options.tag}-{i}@bench.example.org",
@@ -97,6 +103,8 @@ def main() -> None:
                 "seconds": round(create_seconds + confirm_seconds, 2),
                 "create_seconds": round(create_seconds, 2),
                 "confirm_seconds": round(confirm_seconds, 2),
+                "started_at": started_at,
+                "ended_at": time.time(),
             }
         )
     )
