@@ -579,6 +579,50 @@ def _case_person(resolution: ParsedResolution) -> str | None:
     return None
 
 
+# "its", "their", and a person's "his" or "her": in a title they can only mean the one asked.
+_POSSESSIVE_RE = re.compile(r"\b(?:(?P<its>its)|(?P<their>their)|(?P<his>his|her))\b")
+_PLURAL_HEADS_RE = re.compile(r"s$|\b(?:police|people)$")
+# The pronoun must follow the verb closely ("withdraw its troops", "step up their efforts"):
+# further on it may mean something named since ("support Ukraine and its people").
+_POSSESSIVE_MAX_WORDS_BEFORE = 2
+
+
+def _possessives_named(title: str, call: ParsedCall) -> str:
+    """ "Withdraw its troops" → "Withdraw Russia's troops", "review their arms exports" →
+    "review the Member States' arms exports", "withdraw his decree" (asked of President
+    Raisi) → "withdraw President Raisi's decree": a title stands without the addressee that
+    the summary named before the verb. Only for one addressee, named without "of" ("the
+    authorities of Iran's" would not read), only the pronoun that fits it, and only right
+    after the verb."""
+    if len(call.addressees) != 1:
+        return title
+    name = call.addressees[0]
+    written = _LEADING_ARTICLE_RE.sub("the ", call.addressee_as_written.strip())
+    candidates = [_addressee_prose(call), written]
+    phrase = next((c for c in candidates if c and " of " not in c and len(c.split()) <= 6), "")
+    if not phrase or phrase.lower() in _SUBJECT_PRONOUNS:
+        return title
+    person = _PERSON_TITLES_RE.match(name) is not None
+    plural = not person and name not in COUNTRIES and _PLURAL_HEADS_RE.search(phrase) is not None
+    possessive = f"{phrase}'" if plural and phrase.endswith("s") else f"{phrase}'s"
+
+    def named(match: re.Match[str]) -> str:
+        if len(title[: match.start()].split()) > _POSSESSIVE_MAX_WORDS_BEFORE:
+            return match.group()
+        fits = (
+            (match.group("its") and not person and not plural)
+            or (match.group("their") and plural)
+            or (match.group("his") and person)
+        )
+        return possessive if fits else match.group()
+
+    return _POSSESSIVE_RE.sub(named, title)
+
+
+_LEADING_ARTICLE_RE = re.compile(r"^the ", re.IGNORECASE)
+_SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "they", "him", "her", "them"})
+
+
 def _pronouns_named(title: str, person: str) -> str:
     """ "Halt his execution" → "Halt Ahmadreza Djalali's execution", "grant him access" →
     "grant Ahmadreza Djalali access": a campaign title stands alone, without the sentence
@@ -619,6 +663,8 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     # Tokayev to withdraw his order").
     if person is not None and not any(_PERSON_TITLES_RE.match(a) for a in call.addressees):
         full = _pronouns_named(full, person)
+    elif call.has_explicit_addressee:
+        full = _possessives_named(full, call)
     # "Demand that X respect Y and ensure Z" holds a verb phrase too, cut like one.
     verb_phrase = call.has_explicit_addressee or action.lower().startswith("that ")
 
