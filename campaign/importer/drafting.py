@@ -555,6 +555,14 @@ _CASE_OF_PERSON_RE = re.compile(
     + _NAME_WORD
     + r")){1,4})(?P<more> and [A-Z])?"
 )
+# "the detention of European Union citizens", "the case of the Workers Party": bodies and
+# places, not a person.
+_NOT_A_PERSON_RE = re.compile(
+    r"\b(?:Union|Republic|Kingdom|States|Council|Commission|Parliament|Court|Party|Movement"
+    r"|Front|Group|Church|Army|Forces|Government|Ministry|Agency|Organisation|Organization"
+    r"|Foundation|Association|University|Centre|Center|Institute|Committee|Network|Media"
+    r"|News|Times|Radio|Television|Citizens|People|Sea|Strait|Region|Province|City)\b"
+)
 # "release her", "grant her access": "her" as the object of these verbs; elsewhere ("her
 # conviction", "quash her sentence") it is possessive.
 _VERBS_TAKING_A_PERSON = frozenset(
@@ -573,7 +581,11 @@ def _case_person(resolution: ParsedResolution) -> str | None:
         found = _CASE_OF_PERSON_RE.search(text or "")
         if found is not None:
             name = found.group("name")
-            if found.group("more") or find_country(name) is not None:
+            if (
+                found.group("more")
+                or find_country(name) is not None
+                or _NOT_A_PERSON_RE.search(name) is not None
+            ):
                 return None
             return name
     return None

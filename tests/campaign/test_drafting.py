@@ -821,6 +821,11 @@ def test_a_title_keeps_its_pronouns_unless_the_case_is_one_persons_and_the_call_
         "the cases of Ali Ahmadi and Reza Karimi in Iran",
         "Parliament urged the Iranian authorities to halt his execution.",
     ) == ["Halt his execution in Iran"]
+    # A body, not a person.
+    assert _case_titles(
+        "the detention of European Union citizens in Iran",
+        "Parliament urged the Iranian authorities to halt his execution.",
+    ) == ["Halt his execution in Iran"]
     # The call is on a person, whose "his" is most likely his own.
     assert _case_titles(
         "the case of Ahmadreza Djalali in Iran",
