@@ -1156,11 +1156,13 @@ _ADDRESSED_VERBS = (
     r"(?:called|calls|call|calling) (?:on|upon)|urged|urges|urge|asked|asks|ask|invited|invites"
     r"|invite|requested|requests|request|encouraged|encourages|encourage|exhorted|exhorts"
     r"|instructed|instructs|(?:reiterated|repeated|renewed|reiterates|repeats|renews)"
-    r" (?:its|their) calls? (?:on|upon)|expected|expects|expect"
+    r" (?:its|their) calls? (?:on|upon)|expected|expects|expect|wanted|wants|want"
+    r"|recommended|recommends|recommend"
 )
-# "expects X to …" is a demand only when X is someone who can act ("expects the Commission
-# to", not "expects the situation to improve"); see _looks_like_actor.
-_EXPECT_RE = re.compile(r"^expect", re.IGNORECASE)
+# "expects X to …" (and "wants X to …", "recommends X to …") is a demand only when X is
+# someone who can act ("expects the Commission to", not "expects the situation to improve");
+# see _looks_like_actor. "recommended that the Council adopt …" is read like "demanded that".
+_EXPECT_RE = re.compile(r"^(?:expect|want|recommend)", re.IGNORECASE)
 _OPEN_VERBS = (
     r"(?:called|calls|call|asked|asks|ask|appealed|appeals) for|demanded|demands|demand"
     r"|(?:reiterated|repeated|renewed|reiterates|repeats|renews) (?:its|their) calls? for"
@@ -1614,7 +1616,12 @@ def _calls_in_sentence(
             continue
         expects = _EXPECT_RE.match(verb.group(0)) is not None
         if expects and re.match(r" that\b", rest, re.IGNORECASE):
-            # "expects that the situation will improve": a forecast, never a demand.
+            # "expects that the situation will improve": a forecast, never a demand; but
+            # "recommends that the Council adopt …" asks the Council, when it names an actor.
+            if verb.group(0).lower().startswith("recommend"):
+                call = _that_clause_call(rest, sentence, previous, country, warnings)
+                if call is not None:
+                    return cleaned(call)
             continue
         if verb.group("open") is not None or re.match(r" that\b", rest, re.IGNORECASE):
             # "demanded that the Commission open …" asks the Commission to open it, and

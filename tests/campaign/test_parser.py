@@ -1502,3 +1502,26 @@ def test_a_second_call_on_them_names_the_first_calls_addressee_without_a_warning
         (("Authorities of Iran",), "grant him access to medical care"),
     ]
     assert not any("refers to" in warning for warning in parsed.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Parliament wants the Commission to review its cooperation programmes.",
+         [(("Commission",), "review its cooperation programmes")]),
+        ("It recommends that the Council adopt a common position.",
+         [(("Council",), "adopt a common position")]),
+        ("Parliament recommends the Council to suspend the agreement.",
+         [(("Council",), "suspend the agreement")]),
+        # Wishes and advice with no one to act stay context, as "expects" does.
+        ("Parliament wants the situation to improve.", []),
+        ("Parliament wants more transparency.", []),
+        ("It recommended that the situation be reviewed.", []),
+        ("Parliament recommends caution.", []),
+        ("The Commission wants the Member States to act.", []),
+    ],
+)  # fmt: skip
+def test_wanting_or_recommending_that_an_actor_act_is_a_call(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
