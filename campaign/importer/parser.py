@@ -1245,6 +1245,10 @@ _INSISTED_RE = re.compile(
 _THAT_CLAUSE_RE = re.compile(r"^ ?that ", re.IGNORECASE)
 _INSISTED_THAT_RE = re.compile(r"\b(?:insisted|insists|insist) (?=that )", re.IGNORECASE)
 _THAT_CLAUSE_WORDS = 12
+# An aside between the addressee and the verb: "the Commission, as a matter of urgency, present".
+_ASIDE_AFTER_ADDRESSEE_RE = re.compile(
+    r"(?P<addressee>[^,;:()]{1,120}), (?P<aside>[^,;:()]{1,80}), (?P<rest>[a-z].*)", re.DOTALL
+)
 _MODAL_RE = re.compile(r"^(?:must|should|shall)(?P<negation> not)?$|^(?P<bare_negation>not)$")
 # Words that continue a noun phrase or make the clause something other than a demand ("that
 # the authorities are …", "that the Commission will …", "that the EU be …": a principle or a
@@ -1488,8 +1492,9 @@ def _that_clause_call(
     if opened is None:
         return None
     body = clause[opened.end() :]
-    # Only the clause's own words: a comma, semicolon or colon ends the search.
-    head = re.split(r"[,;:()]", body, maxsplit=1)[0]
+    # Only the clause's own words: a semicolon, colon or parenthesis ends the search (a comma
+    # may be inside a list of addressees: "the Commission, the Council and the EEAS act").
+    head = re.split(r"[;:()]", body, maxsplit=1)[0]
     words = head.split(" ")[: _THAT_CLAUSE_WORDS + 2]
     found: tuple[int, bool] | None = None  # (words in the addressee, negated)
     for size in range(1, min(len(words) - 1, _THAT_CLAUSE_WORDS) + 1):
@@ -1503,7 +1508,7 @@ def _that_clause_call(
                 negated, verb_at = True, verb_at + 1
         if verb_at >= len(words):
             break
-        verb = words[verb_at]
+        verb = words[verb_at].rstrip(".,!?")  # "… the Member States act."
         if (
             verb.lower() in _NOT_A_DEMANDED_VERB
             or _DEMANDED_VERB_RE.fullmatch(verb) is None
@@ -1512,10 +1517,25 @@ def _that_clause_call(
             or (verb.endswith("ing") and len(verb) > 5)  # a participle ("bring" is a verb)
         ):
             continue
+        # The actor ends in a name or a noun for those who act ("the Nicaraguan authorities"),
+        # never in a lower-case word a name could swallow ("Vice-President Murillo step").
+        last = words[size - 1].rstrip(",")
+        if not last[:1].isupper() and _ACTOR_NOUNS_RE.fullmatch(last) is None:
+            continue
         if _names_known_targets(" ".join(words[:size]), country):
             found = (size, negated)  # the longest reading wins: "the Nicaraguan authorities"
     if found is None:
-        return None
+        aside = _ASIDE_AFTER_ADDRESSEE_RE.match(body)
+        if aside is None:
+            return None
+        # "that the Commission, as a matter of urgency, present …": read without the aside.
+        return _that_clause_call(
+            f"that {aside.group('addressee')} {aside.group('rest')}",
+            sentence,
+            previous,
+            country,
+            warnings,
+        )
     size, negated = found
     addressee = " ".join(words[:size])
     rest = body[len(addressee) :].lstrip()

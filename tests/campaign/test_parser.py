@@ -1159,6 +1159,11 @@ def test_parliament_insisting_that_an_actor_must_act_is_a_call(
          ("President Ortega", "Vice-President Murillo"), "step down"),
         ("Parliament requested that the Council adopt sanctions; it also urged the Commission "
          "to act.", ("Council",), "adopt sanctions"),
+        # An aside between the actor and the verb, and a list of actors.
+        ("Parliament demanded that the Commission, as a matter of urgency, present a proposal.",
+         ("Commission",), "present a proposal"),
+        ("Parliament demanded that the Commission, the Council and the Member States act.",
+         ("Commission", "Council", "Member States"), "act"),
     ],
 )  # fmt: skip
 def test_demanding_that_an_actor_act_is_a_call_on_that_actor(
@@ -1180,6 +1185,7 @@ def test_demanding_that_an_actor_act_is_a_call_on_that_actor(
         "Parliament requested that the funds be released.",
         "Parliament demanded that the authorities are held to account.",
         "Parliament demanded that the protesters detained last week walk free.",
+        "Parliament demanded that those responsible, including officials, be brought to justice.",
     ],
 )
 def test_demanding_that_no_named_actor_act_keeps_the_clause(text: str) -> None:
