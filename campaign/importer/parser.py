@@ -1481,6 +1481,8 @@ def _that_clause_call(
     previous: list[str],
     country: str | None,
     warnings: list[str],
+    *,
+    aside_removed: bool = False,
 ) -> _RawCall | None:
     """Read "that the Nicaraguan authorities release all political prisoners" (after "demanded",
     "asked", "insisted" …) as a call on the authorities to release them: the longest run of
@@ -1525,16 +1527,18 @@ def _that_clause_call(
         if _names_known_targets(" ".join(words[:size]), country):
             found = (size, negated)  # the longest reading wins: "the Nicaraguan authorities"
     if found is None:
-        aside = _ASIDE_AFTER_ADDRESSEE_RE.match(body)
+        aside = None if aside_removed else _ASIDE_AFTER_ADDRESSEE_RE.match(body)
         if aside is None:
             return None
-        # "that the Commission, as a matter of urgency, present …": read without the aside.
+        # "that the Commission, as a matter of urgency, present …": read without the aside
+        # (one aside at most: a list pasted by the thousand is looked past once).
         return _that_clause_call(
             f"that {aside.group('addressee')} {aside.group('rest')}",
             sentence,
             previous,
             country,
             warnings,
+            aside_removed=True,
         )
     size, negated = found
     addressee = " ".join(words[:size])

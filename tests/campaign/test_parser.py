@@ -1531,3 +1531,12 @@ def test_wanting_or_recommending_that_an_actor_act_is_a_call(
     text: str, calls: list[tuple[tuple[str, ...], str]]
 ) -> None:
     assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
+
+
+def test_a_that_clause_of_endless_commas_stays_a_demand_with_no_one_named() -> None:
+    # One aside is looked past, not thousands.
+    text = "Parliament demanded that " + ", ".join(["the people of the region"] * 3000) + " act."
+
+    parsed = parse_oeil_summary(text)
+
+    assert [(c.addressees, c.has_explicit_addressee) for c in parsed.calls] == [((), False)]
