@@ -49,6 +49,7 @@ from advocacy.webhooks import webhook_create, webhook_secret_rotate
 from campaign.api_tokens import ApiTokenAuthentication
 from campaign.audit import audit_record
 from campaign.models import ApiToken, Campaign, CampaignStatus, LetterTemplate, Organisation
+from campaign.permissions import token_may_read_personal_data
 from config.api import parse_query_datetime
 from config.errors import ConflictError
 
@@ -91,6 +92,7 @@ class OrgApiMixin(APIView):
         context: dict[str, Any] = super().get_serializer_context()  # type: ignore[misc]  # GenericAPIView supplies it
         if isinstance(self.request.auth, ApiToken):
             context["organisation"] = self.request.auth.organisation
+            context["personal_data"] = token_may_read_personal_data(self.request.auth)
         return context
 
     def audit(self, action_name: str, obj: Any, detail: dict[str, Any] | None = None) -> None:

@@ -159,9 +159,29 @@ class SupporterBriefSerializer(serializers.Serializer[Any]):
     country = serializers.CharField()
 
 
-class SignatureSerializer(serializers.ModelSerializer[Signature]):
+class PersonalFieldsMixin:
+    """The fields named in `personal_fields` (a supporter's name and address, the text they
+    wrote) are null unless the view grants supporters' personal data (context["personal_data"],
+    from the token's role): withheld unless granted."""
+
+    personal_fields: tuple[str, ...] = ()
+    context: dict[str, Any]
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)  # type: ignore[misc]
+        if not self.context.get("personal_data", False):
+            for name in self.personal_fields:
+                data[name] = None
+        return data
+
+
+_WITHHELD = " Null for a viewer token: supporters' personal data takes an editor or owner token."
+
+
+class SignatureSerializer(PersonalFieldsMixin, serializers.ModelSerializer[Signature]):
+    personal_fields = ("supporter",)
     campaign = serializers.IntegerField(source="petition.campaign_id")
-    supporter = SupporterBriefSerializer()
+    supporter = SupporterBriefSerializer(allow_null=True, help_text="The signer." + _WITHHELD)
 
     class Meta:
         model = Signature
@@ -177,10 +197,14 @@ class SignatureSerializer(serializers.ModelSerializer[Signature]):
         ]
 
 
-class LetterSerializer(serializers.ModelSerializer[Letter]):
+class LetterSerializer(PersonalFieldsMixin, serializers.ModelSerializer[Letter]):
+    personal_fields = ("supporter", "subject")
     mep = serializers.IntegerField(source="mep.ep_id")
     mep_name = serializers.SerializerMethodField()
-    supporter = SupporterBriefSerializer()
+    supporter = SupporterBriefSerializer(allow_null=True, help_text="The writer." + _WITHHELD)
+    subject = serializers.CharField(
+        allow_null=True, help_text="As the supporter sent it." + _WITHHELD
+    )
     delivery_status = serializers.CharField(
         source="outbound_email.status", default=None, allow_null=True
     )

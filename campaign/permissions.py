@@ -8,7 +8,7 @@ from collections.abc import Collection
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from campaign.models import Membership, Organisation, OrganisationRole
+from campaign.models import ApiToken, Membership, Organisation, OrganisationRole
 from config.errors import ExplainedPermissionDenied
 
 WRITE_ROLES = (OrganisationRole.OWNER, OrganisationRole.EDITOR)
@@ -54,3 +54,9 @@ def export_permission_check(
     organisation's is a 404), so a 403 here tells a member only what their role is."""
     if organisation_id not in export_organisation_ids_for(user=user):
         raise ExplainedPermissionDenied(EXPORT_DENIED_MESSAGE)
+
+
+def token_may_read_personal_data(token: ApiToken) -> bool:
+    """An API token pages through every record, which is a bulk download: like the admin's
+    exports, supporters' names and addresses go to editor and owner tokens only."""
+    return token.role in EXPORT_ROLES

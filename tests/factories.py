@@ -160,6 +160,34 @@ class SignatureFactory(factory.django.DjangoModelFactory):
     channel = "page"
 
 
+class LetterRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "advocacy.LetterRequest"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    supporter = factory.SubFactory(
+        SupporterFactory, organisation=factory.SelfAttribute("..campaign.organisation")
+    )
+    consent = factory.SubFactory(
+        ConsentFactory, supporter=factory.SelfAttribute("..supporter"), purpose="letter"
+    )
+    channel = "page"
+
+
+class LetterFactory(factory.django.DjangoModelFactory):
+    """A letter awaiting its writer's confirmation, to a new MEP."""
+
+    class Meta:
+        model = "advocacy.Letter"
+
+    request = factory.SubFactory(LetterRequestFactory)
+    campaign = factory.SelfAttribute("request.campaign")
+    supporter = factory.SelfAttribute("request.supporter")
+    mep = factory.SubFactory(MepFactory)
+    subject = "Please act"
+    body = "My own words"
+
+
 # --- Letters (issue #5): the directory around an MEP ------------------------------------------
 
 import datetime as _dt  # noqa: E402  (kept with the factories it serves)

@@ -14,12 +14,16 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from advocacy.models import WebhookDelivery, WebhookDeliveryStatus
+from advocacy.models import (
+    WebhookDelivery,
+    WebhookDeliveryStatus,
+)
 from advocacy.webhooks import webhook_delivery_send, webhook_event_emit
 from campaign.api_tokens import api_token_create, api_token_revoke
 from campaign.models import AuditEntry, Campaign, CampaignStatus, LetterTemplate, OrganisationRole
 from tests.factories import (
     CampaignFactory,
+    LetterFactory,
     LetterTemplateFactory,
     OrganisationFactory,
     PetitionFactory,
@@ -218,6 +222,61 @@ def test_signatures_are_filtered_and_paged_with_a_cursor(api_a, org_a):
     assert bad.status_code == 400 and "status" in bad.json()["error"]["fields"]
     bad_date = api_a.get("/api/v1/org/signatures/?since=yesterday")
     assert bad_date.status_code == 400 and "since" in bad_date.json()["error"]["fields"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "sees_personal_data"),
+    [
+        (OrganisationRole.VIEWER, False),
+        (OrganisationRole.EDITOR, True),
+        (OrganisationRole.OWNER, True),
+    ],
+)
+def test_supporters_names_and_addresses_go_to_editor_and_owner_tokens_only(
+    org_a, role, sees_personal_data
+):
+    petition = PetitionFactory(campaign__organisation=org_a)
+    signature = SignatureFactory(
+        petition=petition,
+        status="confirmed",
+        supporter__first_name="Zhanna",
+        supporter__email="zhanna@example.org",
+    )
+    LetterFactory(
+        request__campaign=petition.campaign,
+        request__supporter=signature.supporter,
+        subject="From Zhanna of Almaty",
+    )
+    api = org_api_client(org_a, role)
+
+    signatures = api.get("/api/v1/org/signatures/")
+    letters = api.get("/api/v1/org/letters/")
+    assert signatures.status_code == letters.status_code == 200
+    one_signature = signatures.json()["results"][0]
+    one_letter = letters.json()["results"][0]
+    by_id = api.get(f"/api/v1/org/signatures/{signature.pk}/").json()
+    # What is not personal stays readable for every role: counts, statuses, dates, countries.
+    assert one_signature["status"] == "confirmed" and one_letter["mep_name"]
+    if sees_personal_data:
+        assert one_signature["supporter"]["email"] == "zhanna@example.org"
+        assert by_id["supporter"]["first_name"] == "Zhanna"
+        assert one_letter["supporter"]["email"] == "zhanna@example.org"
+        assert one_letter["subject"] == "From Zhanna of Almaty"
+    else:
+        for body in (signatures, letters, api.get(f"/api/v1/org/signatures/{signature.pk}/")):
+            assert "zhanna" not in body.content.decode().lower()
+        assert one_signature["supporter"] is None and by_id["supporter"] is None
+        assert one_letter["supporter"] is None and one_letter["subject"] is None
+
+
+def test_the_schema_says_a_viewer_token_gets_no_personal_data(client):
+    components = client.get("/api/schema/?format=json").json()["components"]["schemas"]
+    for name, fields in [("Signature", ["supporter"]), ("Letter", ["supporter", "subject"])]:
+        for field in fields:
+            described = components[name]["properties"][field]
+            assert "viewer token" in described["description"], (name, field)
+            assert described.get("nullable") or {"type": "null"} in described.get("oneOf", [])
 
 
 # --- Import ---------------------------------------------------------------------------------
