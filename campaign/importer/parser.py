@@ -734,8 +734,10 @@ def _votes_and_subject(
 # ---------------------------------------------------------------------------------------------
 
 # "-", "–", "—", "−", "•", "*", "·" and other bullet signs (squares, circles, arrows, ticks,
-# Word's second-level "o"), "(a)", "a)", "a.", "(A)", "A)", "(iv)", "iv." enumerations, and
-# numbered items "1.", "1)", "(1)", "1 -" (a space must follow, so "19.10.2023" is not one).
+# Word's second-level "o"), "(a)", "a)", "a.", "(A)", "A)", "(iv)", "iv.", "(IV)", "IV)" and
+# "IV. called on" (a lower-case word must follow "IV.", so an initial as in "V. Kara-Murza" at
+# the start of a wrapped line is not one) enumerations, and numbered items "1.", "1)", "(1)",
+# "1 -" (a space must follow, so "19.10.2023" is not one).
 _BULLET_SIGNS = (
     "\u2013\u2014\u2212\u2022\u00b7\u2023\u2043\u2219\u25aa\u25ab\u25a0\u25a1\u25cf\u25cb"
     "\u25e6\u25c6\u25c7\u25b6\u25b8\u25ba\u27a2\u27a4\u2794\u2192\u2713\u2714\u2610\u2611"
@@ -743,7 +745,7 @@ _BULLET_SIGNS = (
 )
 _BULLET_RE = re.compile(
     r"^(?:[-*](?: |$)|[" + _BULLET_SIGNS + r"] ?|o (?=[a-z])"
-    r"|\(?(?:[a-z]|[ivx]{1,5})[).] |\(?[A-Z]\) "
+    r"|\(?(?:[a-z]|[ivx]{1,5})[).] |\(?(?:[A-Z]|[IVX]{1,5})\) |[IVX]{1,5}\. (?=[a-z])"
     r"|\(?[0-9]{1,3}\) |[0-9]{1,3}\. |[0-9]{1,3} [-\u2013\u2014] )"
 )
 
@@ -1574,6 +1576,45 @@ def _call_for_actor(
     )
 
 
+# What may stand before "that" when a passive inside the clause is still Parliament's demand:
+# "Parliament recalled that the Commission is urged to …". After "deplored that", "regretted
+# that", "noted that" the passive reports what others were asked ("deplored that journalists
+# were urged to reveal their sources"): campaigning on it would turn Parliament's words around.
+_THAT_KEEPS_A_PASSIVE_CALL_RE = re.compile(
+    r"\b(?:recall|stress|underline|emphasis|emphasiz|reiterat|insist|add|conclud|stat|consider"
+    r"|believ|agree)\w*,? $",
+    re.IGNORECASE,
+)
+_CLAUSE_BEFORE_PASSIVE_RE = re.compile(r"\b(?P<that>that) |[;:] ", re.IGNORECASE)
+_RELATIVE_PRONOUN_END_RE = re.compile(r"\b(?:who|whom|which|whose \w+)$", re.IGNORECASE)
+
+
+def _parliament_calls_before(sentence: str, end: int) -> bool:
+    """True when Parliament makes an active call before ``end``: "Parliament called on X to …,
+    and the IMF is called on to …" is read from its first call, which splits off the second."""
+    return any(
+        _parliament_speaks(sentence, verb.start())
+        for verb in _ACTIVE_VERB_RE.finditer(sentence, 0, end)
+    )
+
+
+def _passive_addressee(before: str, passive: re.Match[str]) -> str | None:
+    """Who a passive demand is addressed to ("the Commission is urged to"): the words since the
+    clause began. None when the passive only reports what others were asked: inside "that"
+    after anything but a neutral verb, in the past tense inside "that", or after "who"/"which"
+    ("journalists, who were urged to …")."""
+    window = before[-_MAX_ADDRESSEE_CHARS:]
+    clause = max(_CLAUSE_BEFORE_PASSIVE_RE.finditer(window), key=lambda m: m.start(), default=None)
+    if clause is not None and clause.group("that") is not None:
+        present = passive.group(0).lower().startswith(("is ", "are "))
+        if not present or _THAT_KEEPS_A_PASSIVE_CALL_RE.search(window[: clause.start()]) is None:
+            return None
+    addressee = window[clause.end() :] if clause is not None else window
+    if _RELATIVE_PRONOUN_END_RE.search(addressee.strip(" ,")):
+        return None
+    return addressee
+
+
 def _calls_in_sentence(
     sentence: str,
     previous: list[str],
@@ -1603,14 +1644,12 @@ def _calls_in_sentence(
         )
 
     passive = _PASSIVE_RE.search(sentence)
-    if passive is not None:
-        prefix = sentence[: passive.start()]
-        # "Parliament recalled that the Commission is urged to": the addressee follows "that".
-        prefix = re.split(r"\bthat |[;:] ", prefix[-_MAX_ADDRESSEE_CHARS:])[-1]
+    if passive is not None and not _parliament_calls_before(sentence, passive.start()):
+        prefix = _passive_addressee(sentence[: passive.start()], passive)
         action = sentence[passive.end() :]
         if passive.group("negation"):
             action = f"not to {action.strip()}"
-        call = addressed(prefix, action)
+        call = addressed(prefix, action) if prefix is not None else None
         if call is not None:
             return cleaned(call)
 
@@ -1971,7 +2010,9 @@ def _parse(text: str) -> ParsedResolution:
                     lines[index] = ""
                     break
 
-    # "Resolution on … (2022/2696(RSP))": the reference is shown beside the title anyway.
+    # "Resolution on … (2022/2696(RSP))": the reference is shown beside the title anyway, and
+    # is kept in case no metadata line gives it.
+    title_reference = _REFERENCE_RE.search(title)
     title = _REFERENCE_AFTER_TITLE_RE.sub("", title).strip() or title
 
     # Metadata line: "2022/2505(RSP) - 20/01/2022 - Text adopted by Parliament, single reading".
@@ -2007,7 +2048,7 @@ def _parse(text: str) -> ParsedResolution:
                 line = ""
             lines[index] = line
     if reference is None:
-        in_text = _REFERENCE_RE.search(title) or _REFERENCE_RE.search("\n".join(lines))
+        in_text = title_reference or _REFERENCE_RE.search("\n".join(lines))
         if in_text is not None:
             reference = _clean_reference(in_text.group(1))
     if reference is None:

@@ -1540,3 +1540,62 @@ def test_a_that_clause_of_endless_commas_stays_a_demand_with_no_one_named() -> N
     parsed = parse_oeil_summary(text)
 
     assert [(c.addressees, c.has_explicit_addressee) for c in parsed.calls] == [((), False)]
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        # A passive call later in the sentence is a second call, not the first one's end.
+        ("Parliament called on the Tunisian authorities to release all detained journalists, "
+         "and the International Monetary Fund is called on to make its loan conditional.",
+         [(("Authorities of Tunisia",), "release all detained journalists"),
+          (("International Monetary Fund",), "make its loan conditional")]),
+        ("Parliament called on the Commission to suspend budget support; the Council is urged "
+         "to consider targeted measures.",
+         [(("Commission",), "suspend budget support"),
+          (("Council",), "consider targeted measures")]),
+        # What others were asked, reported with regret, is never Parliament's demand.
+        ("Members regretted that donors have been asked to cut their contributions.", []),
+        ("Parliament deplored that journalists were urged to reveal their sources.", []),
+        ("Parliament condemned the pressure on lawyers, who were asked to drop the case.", []),
+        ("Parliament noted that the Commission is asked by some to relax the rules.", []),
+        # A neutral verb before "that" keeps a present demand in the passive.
+        ("Parliament recalled that the Commission is urged to present a proposal.",
+         [(("Commission",), "present a proposal")]),
+        ("The Council is urged to adopt sanctions.", [(("Council",), "adopt sanctions")]),
+    ],
+)  # fmt: skip
+def test_a_passive_is_a_call_only_where_parliament_makes_it(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
+
+
+def test_a_reference_shown_only_beside_the_title_is_kept() -> None:
+    parsed = parse_oeil_summary(
+        "Resolution on the case of Ahmed Mansoor in the United Arab Emirates (2022/2757(RSP))\n\n"
+        "The European Parliament adopted by 571 votes to 9, with 38 abstentions, a resolution "
+        "on the case of Ahmed Mansoor.\n\n"
+        "Parliament called on the UAE authorities to release Ahmed Mansoor.\n"
+    )
+
+    assert parsed.procedure_reference == "2022/2757(RSP)"
+    assert parsed.title == "Resolution on the case of Ahmed Mansoor in the United Arab Emirates"
+
+
+def test_upper_case_roman_numerals_are_list_items_but_an_initial_is_not() -> None:
+    parsed = parse_oeil_summary(
+        "In the resolution, Parliament:\n\n"
+        "I. called on the Georgian authorities to withdraw the law;\n"
+        "II. urged the Council to impose sanctions on those responsible;\n"
+        "(IV) asked the Commission to suspend visa-free travel for officials.\n\n"
+        "Parliament called on the Russian authorities to release\n"
+        "V. Kara-Murza at once.\n"
+    )
+
+    assert [(c.addressees, c.action) for c in parsed.calls] == [
+        (("Authorities of Georgia",), "withdraw the law"),
+        (("Council",), "impose sanctions on those responsible"),
+        (("Commission",), "suspend visa-free travel for officials"),
+        (("Authorities of Russia",), "release V. Kara-Murza at once"),
+    ]
