@@ -48,7 +48,14 @@ from advocacy.org_serializers import (
 from advocacy.webhooks import webhook_create, webhook_secret_rotate
 from campaign.api_tokens import ApiTokenAuthentication
 from campaign.audit import audit_record
-from campaign.models import ApiToken, Campaign, CampaignStatus, LetterTemplate, Organisation
+from campaign.models import (
+    ApiToken,
+    Campaign,
+    CampaignStatus,
+    LetterTemplate,
+    Organisation,
+    Petition,
+)
 from campaign.permissions import token_may_read_personal_data
 from config.api import parse_query_datetime
 from config.errors import ConflictError
@@ -238,12 +245,14 @@ class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
             raise ValidationError({"slug": [SLUG_TAKEN]}) from exc
 
     def perform_destroy(self, instance: Campaign) -> None:
-        if instance.status != CampaignStatus.DRAFT:
-            raise ConflictError(
-                "Only draft campaigns can be deleted; close this one instead.",
-                code="campaign_not_draft",
-            )
         with transaction.atomic():
+            # Locked: a campaign published meanwhile (and signed) is not deleted as a draft.
+            instance = Campaign.objects.select_for_update().get(pk=instance.pk)
+            if instance.status != CampaignStatus.DRAFT:
+                raise ConflictError(
+                    "Only draft campaigns can be deleted; close this one instead.",
+                    code="campaign_not_draft",
+                )
             self.audit("campaign.delete", instance)
             instance.delete()
 
@@ -282,10 +291,15 @@ class CampaignViewSet(OrgApiMixin, viewsets.ModelViewSet[Campaign]):
         serializer = PetitionSerializer(petition, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         with transaction.atomic():
+            # Locked, so that two new consent texts sent at once get a version each: a
+            # signature's consent points at the version of the text its signer was shown.
+            petition = Petition.objects.select_for_update().get(pk=petition.pk)
+            serializer.instance = petition
+            changes: dict[str, Any] = {}
             new_consent = serializer.validated_data.get("consent_text")
             if new_consent is not None and new_consent != petition.consent_text:
-                petition.consent_version += 1
-            serializer.save(consent_version=petition.consent_version)
+                changes["consent_version"] = petition.consent_version + 1
+            serializer.save(**changes)
             self.audit("petition.update", petition, {"fields": sorted(serializer.validated_data)})
         return Response(PetitionSerializer(petition).data)
 

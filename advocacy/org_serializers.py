@@ -9,9 +9,12 @@ from rest_framework import serializers
 from advocacy.models import Letter, Signature, Webhook, WebhookDelivery, WebhookEvent
 from advocacy.serializers import StrictJsonTypesMixin
 from campaign.models import Campaign, CampaignStatus, LetterTemplate, Petition
+from config.changed_fields import SavesSentFieldsMixin
 
 
-class PetitionSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Petition]):
+class PetitionSerializer(
+    SavesSentFieldsMixin, StrictJsonTypesMixin, serializers.ModelSerializer[Petition]
+):
     class Meta:
         model = Petition
         fields = ["id", "text", "goal", "consent_text", "consent_version", "confirmed_count"]
@@ -31,7 +34,9 @@ class PetitionSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Petit
         }
 
 
-class CampaignSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Campaign]):
+class CampaignSerializer(
+    SavesSentFieldsMixin, StrictJsonTypesMixin, serializers.ModelSerializer[Campaign]
+):
     petition = PetitionSerializer(read_only=True)
     slug = serializers.SlugField(max_length=80, required=False)
     languages = serializers.ListField(
@@ -87,7 +92,9 @@ class CampaignStatusSerializer(StrictJsonTypesMixin, serializers.Serializer[Any]
 TEMPLATE_LANGUAGE_TAKEN = "This campaign already has a letter template in this language."
 
 
-class LetterTemplateSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[LetterTemplate]):
+class LetterTemplateSerializer(
+    SavesSentFieldsMixin, StrictJsonTypesMixin, serializers.ModelSerializer[LetterTemplate]
+):
     campaign = serializers.PrimaryKeyRelatedField(queryset=Campaign.objects.none())
     # A code as in the campaign's `languages` and the country languages a template is chosen
     # by (campaign.templating.template_choose). The model takes any 8 characters, and the API
@@ -258,7 +265,9 @@ class ResolutionImportReportSerializer(serializers.Serializer[Any]):
     dry_run = serializers.BooleanField()
 
 
-class WebhookSerializer(StrictJsonTypesMixin, serializers.ModelSerializer[Webhook]):
+class WebhookSerializer(
+    SavesSentFieldsMixin, StrictJsonTypesMixin, serializers.ModelSerializer[Webhook]
+):
     """A webhook as listed, read and updated: without its signing secret, which any token of
     the organisation, viewers included, could otherwise read and forge deliveries with."""
 

@@ -37,6 +37,7 @@ from campaign.models import (
     Resolution,
 )
 from campaign.permissions import WRITE_ROLES, organisation_ids_for, organisations_for
+from config.changed_fields import changed_fields_save
 from config.errors import DomainError
 
 # Models that belong to an organisation, and the lookup from each to it.
@@ -134,7 +135,12 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # move a row into an organisation this admin does not let the user write to.
         self._refuse_unless_writable(request, obj)
         with transaction.atomic():
-            super().save_model(request, obj, form, change)
+            if change:
+                # Only what the form changed: a full save would write back columns changed
+                # meanwhile, such as a petition's counter or a campaign's status.
+                changed_fields_save(obj, form.changed_data)
+            else:
+                super().save_model(request, obj, form, change)
             audit_record(
                 action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
                 organisation=self._organisation_of(obj),
@@ -143,6 +149,23 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 detail={"fields": sorted(form.changed_data)} if change else None,
                 request=request,
             )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """As the formset's own save, but an inline row that was changed saves only the
+        fields its form changed (see save_model)."""
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for obj, names in formset.changed_objects:
+            changed_fields_save(obj, self.inline_changed_fields(obj, list(names)))
+        for obj in formset.new_objects:
+            obj.save()
+        formset.save_m2m()
+
+    def inline_changed_fields(self, obj: Any, names: list[str]) -> list[str]:
+        """The fields to save of an inline row whose form changed `names`; a subclass may
+        change more (and set them on `obj`)."""
+        return names
 
     def _refuse_unless_writable(self, request: HttpRequest, obj: Any) -> None:
         if not getattr(request.user, "is_superuser", False) and not self._may_write(request, obj):
@@ -226,7 +249,31 @@ class MembershipAdmin(OrganisationScopedAdmin):
         return form
 
 
-class CallInline(admin.TabularInline):  # type: ignore[type-arg]
+class ScopedInlineMixin:
+    """An inline shown and edited as its parent object is. Organisers hold no Django model
+    permissions (their rights come from memberships), so Django's own checks would hide every
+    inline from them; the parent's admin decides instead. Rows are never deleted here."""
+
+    admin_site: admin.AdminSite
+    parent_model: type[Model]
+
+    def _parent_admin(self) -> Any:
+        return self.admin_site._registry[self.parent_model]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(self._parent_admin().has_view_permission(request, obj))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(self._parent_admin().has_change_permission(request, obj))
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(self._parent_admin().has_change_permission(request, obj))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CallInline(ScopedInlineMixin, admin.TabularInline):  # type: ignore[type-arg]
     model = Call
     extra = 0
     fields = ("position", "addressee_as_written", "short_title", "kind", "source_sentence")
@@ -234,6 +281,9 @@ class CallInline(admin.TabularInline):  # type: ignore[type-arg]
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -371,11 +421,13 @@ class ResolutionAdmin(OrganisationScopedAdmin):
         return TemplateResponse(request, "admin/campaign/resolution/import.html", context)
 
 
-class PetitionInline(admin.StackedInline):  # type: ignore[type-arg]
+class PetitionInline(ScopedInlineMixin, admin.StackedInline):  # type: ignore[type-arg]
     model = Petition
     can_delete = False
+    max_num = 1
     fields = ["text", "goal", "consent_text", "consent_version", "confirmed_count"]
-    readonly_fields = ["confirmed_count"]
+    # A new consent text starts a new version by itself (CampaignAdmin.inline_changed_fields).
+    readonly_fields = ["consent_version", "confirmed_count"]
 
 
 @admin.register(Campaign)
@@ -383,9 +435,28 @@ class CampaignAdmin(OrganisationScopedAdmin):
     list_display = ["title", "organisation", "status", "live_delivery", "created_at", "dashboard"]
     list_filter = ["status", "live_delivery"]
     search_fields = ["title", "slug"]
-    readonly_fields = ["call", "generated_hash", "created_at", "updated_at", "published_at"]
+    # The status moves only through the actions below (campaign_status_set), which keep a
+    # closed campaign closed.
+    readonly_fields = [
+        "status",
+        "call",
+        "generated_hash",
+        "created_at",
+        "updated_at",
+        "published_at",
+    ]
     inlines = [PetitionInline]
     actions = ["publish", "pause", "close"]
+
+    def inline_changed_fields(self, obj: Any, names: list[str]) -> list[str]:
+        if isinstance(obj, Petition) and "consent_text" in names:
+            # A new consent text is a new version, counted on the locked row so that two
+            # edits at once get one each: a signature's consent names the text its signer saw.
+            locked = Petition.objects.select_for_update().get(pk=obj.pk)
+            if locked.consent_text != obj.consent_text:
+                obj.consent_version = locked.consent_version + 1
+                return [*names, "consent_version"]
+        return names
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Campaign], status: str) -> None:
         from campaign.services import campaign_status_set
