@@ -49,6 +49,7 @@ from advocacy.models import EmailKind, Letter, LetterStatus, OutboundEmail, Outb
 from campaign.models import Campaign, Organisation
 from campaign.validators import HEADER_UNSAFE_CHARACTERS
 from config.errors import DomainError
+from config.log_redaction import redact_addresses
 from config.rows import rows_insert, rows_insert_alike
 
 logger = logging.getLogger(__name__)
@@ -284,16 +285,20 @@ def _is_permanent(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    """The failure as logged and kept in `last_error`, without the local part of any address
+    (a relay's reply quotes the address it refused): logs outlive an erasure."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(
+        text = "; ".join(
             f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
             for rcpt, (code, msg) in exc.recipients.items()
-        )[:2000]
-    if isinstance(exc, smtplib.SMTPResponseException):
+        )
+    elif isinstance(exc, smtplib.SMTPResponseException):
         message = exc.smtp_error
-        text = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
-        return f"{exc.smtp_code} {text}"[:2000]
-    return f"{type(exc).__name__}: {exc}"[:2000]
+        reply = message.decode(errors="replace") if isinstance(message, bytes) else str(message)
+        text = f"{exc.smtp_code} {reply}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return redact_addresses(text[:4000])[:2000]
 
 
 def retry_delay(attempts: int) -> float:

@@ -1,4 +1,4 @@
-"""Keep supporters' link tokens out of the logs.
+"""Keep supporters' link tokens and addresses out of the logs.
 
 A confirmation, unsubscribe or my-data link carries a bearer token in its path: whoever holds
 it can confirm a signature, send letters in a supporter's name or read and erase their data.
@@ -6,6 +6,11 @@ Paths are logged in two places, gunicorn's access log and Django's request warni
 ("Not Found: /confirm/<token>/"), and static files requested by such a page carry it in their
 Referer. Both are written with the token cut out, and so is the traceback of a logged
 exception, so logs can be kept, shipped and read without holding anyone's keys.
+
+E-mail addresses lose their local part ("…@example.net") the same way: the code logs a
+recipient's domain only, but a relay's reply quotes the address it refused ("550 5.1.1
+<ana@example.net>: Recipient address rejected"), and logs cannot be erased when the supporter
+is.
 """
 
 from __future__ import annotations
@@ -29,12 +34,28 @@ def redact_tokens(text: str) -> str:
     return _TOKEN_IN_PATH.sub(r"\g<1>" + REDACTED, text)
 
 
+# An address's local part: what stands before "@" up to a space, bracket, quote or separator.
+_LOCAL_PART = re.compile(r"[^\s<>()\[\]\"',;:@]+@(?=[^\s<>()\[\]\"',;:@]+\.)")
+HIDDEN_LOCAL_PART = "…@"
+
+
+def redact_addresses(text: str) -> str:
+    """`text` with every e-mail address's local part replaced by "…" (the domain stays)."""
+    if "@" not in text:
+        return text
+    return _LOCAL_PART.sub(HIDDEN_LOCAL_PART, text)
+
+
+def redact(text: str) -> str:
+    return redact_addresses(redact_tokens(text))
+
+
 class TokenRedactingFilter(logging.Filter):
     """For the log handlers: a record whose message names a token path is rewritten."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = redact_tokens(message)
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, ()
         return True
@@ -46,10 +67,10 @@ class TokenRedactingFormatter(logging.Formatter):
     whose messages may quote the URL or value that failed, and a logged stack."""
 
     def formatException(self, ei: Any) -> str:
-        return redact_tokens(super().formatException(ei))
+        return redact(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:
-        return redact_tokens(super().formatStack(stack_info))
+        return redact(super().formatStack(stack_info))
 
 
 class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn has no types
@@ -60,6 +81,6 @@ class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn
         # Every atom, not a list of them: the request line, path, Referer and each environ
         # and header value ("{raw_uri}e", "{referer}i") may all be put in a format.
         return {
-            key: redact_tokens(value) if isinstance(value, str) else value
+            key: redact(value) if isinstance(value, str) else value
             for key, value in atoms.items()
         }

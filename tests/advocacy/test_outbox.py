@@ -258,6 +258,28 @@ def test_a_failed_attempt_is_logged_with_the_kind_the_recipient_domain_and_the_r
 
 
 @pytest.mark.django_db
+def test_a_refusal_quoting_the_address_keeps_only_its_domain_in_the_log_and_the_row(
+    settings, smtp_server, caplog
+):
+    # Relays quote the address they refuse; logs outlive the supporter's erasure.
+    settings.MAILERS = _smtp_mailer(smtp_server)
+    smtp_server.handler.faults.append(
+        "550 5.1.1 <ana.supporter+x@example.net>: Recipient address rejected"
+    )
+    email = _create(recipient="ana.supporter+x@example.net")
+
+    with caplog.at_level(logging.INFO, logger="advocacy.outbox"):
+        [outcome] = outbound_email_send_many(email_ids=[email.pk])
+
+    email.refresh_from_db()
+    assert outcome.result == "failed"
+    assert "550 5.1.1 <…@example.net>: Recipient address rejected" in email.last_error
+    logged = " ".join(record.getMessage() for record in caplog.records)
+    assert "failed permanently" in logged and "…@example.net" in logged
+    assert "ana.supporter" not in logged + email.last_error
+
+
+@pytest.mark.django_db
 def test_a_row_that_keeps_failing_is_given_up_after_the_attempt_limit(settings, smtp_server):
     settings.MAILERS = _smtp_mailer(smtp_server)
     settings.OUTBOX_MAX_ATTEMPTS = 3

@@ -11,7 +11,13 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
-from config.log_redaction import RedactingGunicornLogger, TokenRedactingFilter, redact_tokens
+from config.log_redaction import (
+    RedactingGunicornLogger,
+    TokenRedactingFilter,
+    redact,
+    redact_addresses,
+    redact_tokens,
+)
 
 TOKEN = "MTIz:1vQx7e:Zr0kS3cr3t"
 
@@ -28,6 +34,22 @@ TOKEN = "MTIz:1vQx7e:Zr0kS3cr3t"
 )  # fmt: skip
 def test_tokens_in_paths_are_cut_out(text, expected):
     assert redact_tokens(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("550 5.1.1 <ana@example.net>: Recipient address rejected",
+         "550 5.1.1 <…@example.net>: Recipient address rejected"),
+        ("ana.b+news@mail.example.org: 550 No such user; jo@x.eu: 550 Full",
+         "…@mail.example.org: 550 No such user; …@x.eu: 550 Full"),
+        ('"Ana" <ana@example.net>, (bob@example.com)', '"Ana" <…@example.net>, (…@example.com)'),
+        ("an @ sign, and user@localhost", "an @ sign, and user@localhost"),
+    ],
+)  # fmt: skip
+def test_addresses_keep_only_their_domain(text, expected):
+    assert redact_addresses(text) == expected
+    assert redact(f"/confirm/{TOKEN}/ {text}") == f"/confirm/[token]/ {expected}"
 
 
 def test_the_log_handlers_redact_what_django_logs_about_a_request():
