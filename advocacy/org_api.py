@@ -515,4 +515,5 @@ class WebhookViewSet(
         """The latest delivery attempts of this webhook."""
         webhook = self.get_object()
         rows = WebhookDelivery.objects.filter(webhook=webhook).order_by("-id")[:200]
-        return Response(WebhookDeliverySerializer(rows, many=True).data)
+        context = self.get_serializer_context()
+        return Response(WebhookDeliverySerializer(rows, many=True, context=context).data)

@@ -305,7 +305,12 @@ class WebhookWithSecretSerializer(WebhookSerializer):
         read_only_fields = [*WebhookSerializer.Meta.read_only_fields, "secret"]
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer[WebhookDelivery]):
+class WebhookDeliverySerializer(PersonalFieldsMixin, serializers.ModelSerializer[WebhookDelivery]):
+    personal_fields = ("payload",)
+    payload = serializers.JSONField(
+        allow_null=True, help_text="The event as sent (it names the supporter)." + _WITHHELD
+    )
+
     class Meta:
         model = WebhookDelivery
         fields = [

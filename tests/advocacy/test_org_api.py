@@ -14,10 +14,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from advocacy.models import (
-    WebhookDelivery,
-    WebhookDeliveryStatus,
-)
+from advocacy.models import Webhook, WebhookDelivery, WebhookDeliveryStatus
 from advocacy.webhooks import webhook_delivery_send, webhook_event_emit
 from campaign.api_tokens import api_token_create, api_token_revoke
 from campaign.models import AuditEntry, Campaign, CampaignStatus, LetterTemplate, OrganisationRole
@@ -248,13 +245,25 @@ def test_supporters_names_and_addresses_go_to_editor_and_owner_tokens_only(
         request__supporter=signature.supporter,
         subject="From Zhanna of Almaty",
     )
+    webhook = Webhook.objects.create(
+        organisation=org_a, url="https://hooks.example.org/x", secret="s" * 64
+    )
+    webhook_event_emit(
+        organisation_id=org_a.pk,
+        event="signature.confirmed",
+        event_id="e-1",
+        data={"supporter": {"first_name": "Zhanna", "email": "zhanna@example.org"}},
+    )
     api = org_api_client(org_a, role)
 
     signatures = api.get("/api/v1/org/signatures/")
     letters = api.get("/api/v1/org/letters/")
-    assert signatures.status_code == letters.status_code == 200
+    deliveries = api.get(f"/api/v1/org/webhooks/{webhook.pk}/deliveries/")
+    assert signatures.status_code == letters.status_code == deliveries.status_code == 200
     one_signature = signatures.json()["results"][0]
     one_letter = letters.json()["results"][0]
+    [delivery] = deliveries.json()
+    assert delivery["event"] == "signature.confirmed"
     by_id = api.get(f"/api/v1/org/signatures/{signature.pk}/").json()
     # What is not personal stays readable for every role: counts, statuses, dates, countries.
     assert one_signature["status"] == "confirmed" and one_letter["mep_name"]
@@ -263,11 +272,14 @@ def test_supporters_names_and_addresses_go_to_editor_and_owner_tokens_only(
         assert by_id["supporter"]["first_name"] == "Zhanna"
         assert one_letter["supporter"]["email"] == "zhanna@example.org"
         assert one_letter["subject"] == "From Zhanna of Almaty"
+        assert delivery["payload"]["data"]["supporter"]["email"] == "zhanna@example.org"
     else:
-        for body in (signatures, letters, api.get(f"/api/v1/org/signatures/{signature.pk}/")):
+        signature_url = f"/api/v1/org/signatures/{signature.pk}/"
+        for body in (signatures, letters, deliveries, api.get(signature_url)):
             assert "zhanna" not in body.content.decode().lower()
         assert one_signature["supporter"] is None and by_id["supporter"] is None
         assert one_letter["supporter"] is None and one_letter["subject"] is None
+        assert delivery["payload"] is None
 
 
 def test_the_schema_says_a_viewer_token_gets_no_personal_data(client):
