@@ -110,6 +110,10 @@ def clean_name(value: str, *, label: str, required: bool = True) -> str:
         # Not a security measure (output is escaped): no real name contains angle brackets,
         # and refusing them keeps markup out of exports and e-mails read elsewhere.
         raise ValueError(f"Your {label} may not contain < or >.")
+    if "=?" in value:
+        # An RFC 2047 encoded word ("=?utf-8?q?…?="): a mail client would decode it in the
+        # display name of a letter's From, and Django refuses to send such a name at all.
+        raise ValueError(f'Your {label} may not contain "=?".')
     return value
 
 

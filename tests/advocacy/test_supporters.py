@@ -472,3 +472,17 @@ def test_each_ascii_character_is_judged_by_its_category(character):
             unicodedata.category(character) == "Cc"
         )
         assert supporters._has_format_characters(value) is False
+
+
+@pytest.mark.parametrize("name", ["=?utf-8?q?boss=40example.org?= x", "Ana =?iso-8859-1?b?QQ==?="])
+def test_a_name_holding_an_encoded_word_is_refused_as_django_would_not_send_it(name):
+    from django.core.mail.backends.smtp import EmailBackend
+
+    from advocacy.supporters import clean_name
+
+    # What would happen to the supporter's letters: the From's display name cannot be sent.
+    with pytest.raises(ValueError, match="encoded word"):
+        EmailBackend.prep_address(None, f'"{name}" <letters@example.org>')  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match='may not contain "=\\?"'):
+        clean_name(name, label="first name")
+    assert clean_name("Ana = Lee?", label="first name") == "Ana = Lee?"
