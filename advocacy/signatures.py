@@ -47,6 +47,7 @@ from advocacy.supporters import (
     person_fields_clean,
     source_clean,
     supporter_get_or_create,
+    supporters_without_records_delete,
 )
 from advocacy.tokens import token_make, token_read
 from campaign.models import Campaign, CampaignStatus, Petition
@@ -690,13 +691,9 @@ def signature_unconfirmed_purge(*, older_than_days: int | None = None) -> int:
             ids, consent_ids, supporter_ids = zip(*batch, strict=True)
             Signature.objects.filter(pk__in=ids, status=SignatureStatus.PENDING).delete()
             Consent.objects.filter(pk__in=consent_ids).delete()
-            # Supporters who never confirmed anything and have nothing else with us.
-            Supporter.objects.filter(
-                pk__in=set(supporter_ids),
-                signatures__isnull=True,
-                letter_requests__isnull=True,
-                letters__isnull=True,
-            ).delete()
+            # Supporters who never confirmed anything and have nothing else with us, and the
+            # confirmation mails that named them.
+            supporters_without_records_delete(supporter_ids=supporter_ids)
             total += len(ids)
     if total:
         logger.info("deleted %d unconfirmed signature(s) older than %d days", total, days)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Field, OuterRef, Q, Subquery, Value
+from django.db.models import Field, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -662,41 +662,78 @@ def _erase_letters_and_mail(
         if email
         else None
     )
-    for rows in (letter_mail, own_mail):
-        if rows is None:
-            continue
-        # Rows a worker is sending right now are cancelled too: left alone, they kept the text
-        # once sent, and came back to the queue (and out again) after a transient failure.
-        # Their outcome then finds no row in flight and is not recorded (like a lost claim),
-        # so such a letter may show "cancelled" although it left: a race of seconds, and the
-        # person asked for everything to go.
-        unsent = (OutboundEmailStatus.QUEUED, OutboundEmailStatus.SENDING)
-        cancelled = list(rows.filter(status__in=unsent).values_list("id", flat=True))
-        OutboundEmail.objects.filter(id__in=cancelled, status__in=unsent).update(
-            status=OutboundEmailStatus.CANCELLED, last_error="Erased at the supporter's request."
-        )
-        Letter.objects.filter(outbound_email_id__in=cancelled).update(
-            status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
-        )
-        # Every row loses its text: none of them is in flight any more.
-        # last_error too: an SMTP server's reply may quote the address.
-        rows.update(
-            body_text="", body_html="", reply_to="", headers={}, subject="[erased]", last_error=""
-        )
-        if rows is own_mail:
-            rows.update(recipient="erased@invalid")
-        else:  # a letter's From carried the person's name: the organisation's address alone
-            rows.update(
-                sender=Coalesce(
-                    Subquery(
-                        Organisation.objects.filter(pk=OuterRef("organisation_id")).values(
-                            "sending_address"
-                        )[:1]
-                    ),
-                    Value(settings.DEFAULT_FROM_EMAIL),
-                )
-            )
+    _mail_rows_erase(letter_mail, to_the_person=False)
+    if own_mail is not None:
+        _mail_rows_erase(own_mail, to_the_person=True)
     letters.update(subject="[erased]", body="")
+
+
+def _mail_rows_erase(rows: QuerySet[OutboundEmail], *, to_the_person: bool) -> None:
+    """Mail still queued or being sent is cancelled, with its letter if it carries one; every
+    row loses its text (and last_error: a relay's reply may quote the address). Mail to the
+    person loses the address; letters (mail on their behalf) lose their From's name, which
+    becomes the organisation's address alone."""
+    # Rows a worker is sending right now are cancelled too: left alone, they kept the text
+    # once sent, and came back to the queue (and out again) after a transient failure. Their
+    # outcome then finds no row in flight and is not recorded (like a lost claim), so such a
+    # letter may show "cancelled" although it left: a race of seconds, and the person asked
+    # for everything to go.
+    unsent = (OutboundEmailStatus.QUEUED, OutboundEmailStatus.SENDING)
+    cancelled = list(rows.filter(status__in=unsent).values_list("id", flat=True))
+    OutboundEmail.objects.filter(id__in=cancelled, status__in=unsent).update(
+        status=OutboundEmailStatus.CANCELLED, last_error="Erased at the supporter's request."
+    )
+    Letter.objects.filter(outbound_email_id__in=cancelled).update(
+        status=LetterStatus.CANCELLED, status_reason="Erased at the supporter's request."
+    )
+    # Every row loses its text: none of them is in flight any more.
+    rows.update(
+        body_text="", body_html="", reply_to="", headers={}, subject="[erased]", last_error=""
+    )
+    if to_the_person:
+        rows.update(recipient="erased@invalid")
+    else:
+        rows.update(
+            sender=Coalesce(
+                Subquery(
+                    Organisation.objects.filter(pk=OuterRef("organisation_id")).values(
+                        "sending_address"
+                    )[:1]
+                ),
+                Value(settings.DEFAULT_FROM_EMAIL),
+            )
+        )
+
+
+def supporters_without_records_delete(*, supporter_ids: Iterable[int]) -> int:
+    """Delete those of `supporter_ids` who have no signature, letter request or letter left
+    (the retention purges removed what they never confirmed), with what this organisation's
+    mail to them still held: the confirmation mails never clicked name the person, the
+    campaign they meant to support and the address, which no one could ask to see or erase
+    any more once the supporter is gone. Call inside a transaction. Returns how many."""
+    doomed = list(
+        Supporter.objects.select_for_update(of=("self",))
+        .filter(
+            pk__in=set(supporter_ids),
+            signatures__isnull=True,
+            letter_requests__isnull=True,
+            letters__isnull=True,
+        )
+        .values_list("pk", "email", "organisation_id")
+    )
+    if not doomed:
+        return 0
+    addresses: dict[int, list[str]] = {}
+    for _, email, organisation_id in doomed:
+        if email:
+            addresses.setdefault(organisation_id, []).append(email)
+    for organisation_id, emails in addresses.items():
+        _mail_rows_erase(
+            OutboundEmail.objects.filter(organisation_id=organisation_id, recipient__in=emails),
+            to_the_person=True,
+        )
+    Supporter.objects.filter(pk__in=[pk for pk, _, _ in doomed]).delete()
+    return len(doomed)
 
 
 # --- Links that prove a supporter owns their mailbox ----------------------------------------

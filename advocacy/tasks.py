@@ -57,10 +57,13 @@ def outbound_email_dispatch_task() -> dict[str, int]:
 
 @shared_task(acks_late=True, ignore_result=True)
 def signature_unconfirmed_purge_task() -> int:
-    """Delete unconfirmed signatures past SIGNATURE_UNCONFIRMED_RETENTION_DAYS. Idempotent."""
+    """Delete unconfirmed signatures past SIGNATURE_UNCONFIRMED_RETENTION_DAYS and unconfirmed
+    letter requests past LETTER_UNCONFIRMED_RETENTION_DAYS (the beat entry keeps its name).
+    Idempotent."""
+    from advocacy.letters import letter_request_unconfirmed_purge
     from advocacy.signatures import signature_unconfirmed_purge
 
-    return signature_unconfirmed_purge()
+    return signature_unconfirmed_purge() + letter_request_unconfirmed_purge()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

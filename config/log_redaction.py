@@ -81,6 +81,5 @@ class RedactingGunicornLogger(GunicornLogger):  # type: ignore[misc]  # gunicorn
         # Every atom, not a list of them: the request line, path, Referer and each environ
         # and header value ("{raw_uri}e", "{referer}i") may all be put in a format.
         return {
-            key: redact(value) if isinstance(value, str) else value
-            for key, value in atoms.items()
+            key: redact(value) if isinstance(value, str) else value for key, value in atoms.items()
         }

@@ -421,6 +421,9 @@ LETTERS_LIVE_DELIVERY_ALLOWED = env_bool("LETTERS_LIVE_DELIVERY_ALLOWED", False)
 # 0 switches pacing off (a deployment that paces elsewhere, or a benchmark).
 LETTERS_PER_MEP_PER_HOUR = env_int("LETTERS_PER_MEP_PER_HOUR", 30, minimum=0)
 LETTER_CONFIRM_MAX_AGE_DAYS = env_int("LETTER_CONFIRM_MAX_AGE_DAYS", 7, minimum=1)
+# Letter requests never confirmed (their letters, consent, and the supporter and mail that
+# only they justified) are deleted after this, by the same hourly task as signatures.
+LETTER_UNCONFIRMED_RETENTION_DAYS = env_int("LETTER_UNCONFIRMED_RETENTION_DAYS", 14, minimum=1)
 LETTER_BODY_MAX_LENGTH = env_int("LETTER_BODY_MAX_LENGTH", 5000, minimum=500)
 LETTER_MAX_MEPS_PER_REQUEST = env_int("LETTER_MAX_MEPS_PER_REQUEST", 100, minimum=1)
 LETTER_CONFIRMATION_RESEND_COOLDOWN_SECONDS = env_int(

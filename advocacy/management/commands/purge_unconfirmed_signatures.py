@@ -1,4 +1,5 @@
-"""Delete unconfirmed signatures past retention now (beat runs the same service hourly)."""
+"""Delete unconfirmed signatures and letter requests past retention now (beat runs the same
+services hourly)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from advocacy.letters import letter_request_unconfirmed_purge
 from advocacy.signatures import signature_unconfirmed_purge
 
 
@@ -23,16 +25,21 @@ def _days(raw: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Delete pending signatures older than SIGNATURE_UNCONFIRMED_RETENTION_DAYS."
+    help = (
+        "Delete pending signatures older than SIGNATURE_UNCONFIRMED_RETENTION_DAYS and pending "
+        "letter requests older than LETTER_UNCONFIRMED_RETENTION_DAYS."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--days",
             type=_days,
             default=None,
-            help="Override the retention period (whole days, at least 1).",
+            help="Override both retention periods (whole days, at least 1).",
         )
 
     def handle(self, *args: Any, days: int | None = None, **options: Any) -> None:
         deleted = signature_unconfirmed_purge(older_than_days=days)
         self.stdout.write(f"Deleted {deleted} unconfirmed signature(s).")
+        requests = letter_request_unconfirmed_purge(older_than_days=days)
+        self.stdout.write(f"Deleted {requests} unconfirmed letter request(s).")
