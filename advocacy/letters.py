@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +36,6 @@ from advocacy.emails import (
 )
 from advocacy.models import (
     Channel,
-    Consent,
     ConsentPurpose,
     EmailKind,
     Letter,
@@ -60,7 +58,7 @@ from advocacy.supporters import (
     consent_record,
     person_fields_clean,
     supporter_get_or_create_locked,
-    supporters_without_records_delete,
+    unconfirmed_purge,
 )
 from advocacy.tokens import token_make, token_read
 from campaign.directory import (
@@ -91,8 +89,6 @@ from campaign.templating import (
 from config.errors import DomainError, NotFoundError
 from config.memo import memo
 from config.rows import AlikeRows, columns_sql, instances_from_row, rows_alike, rows_insert
-
-logger = logging.getLogger(__name__)
 
 CONFIRM_PURPOSE = "letter_confirm"
 CONSENT_VERSION = 1
@@ -1340,28 +1336,4 @@ def letter_request_unconfirmed_purge(*, older_than_days: int | None = None) -> i
         if older_than_days is not None
         else settings.LETTER_UNCONFIRMED_RETENTION_DAYS
     )
-    if days < 1:
-        # The confirmation mail may still be on its way: the period is there to let people click.
-        raise ValueError(f"older_than_days must be at least 1, not {days}")
-    cutoff = timezone.now() - timedelta(days=days)
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                LetterRequest.objects.select_for_update(skip_locked=True)
-                .filter(status=LetterRequestStatus.PENDING, created_at__lt=cutoff)
-                .values_list("pk", "consent_id", "supporter_id")[:500]
-            )
-            if not batch:
-                break
-            ids, consent_ids, supporter_ids = zip(*batch, strict=True)
-            # The letters of a pending request all await its confirmation; none went out.
-            Letter.objects.filter(request_id__in=ids).delete()
-            LetterRequest.objects.filter(pk__in=ids, status=LetterRequestStatus.PENDING).delete()
-            # Each request recorded a consent of its own (letter_request_create).
-            Consent.objects.filter(pk__in=consent_ids).delete()
-            supporters_without_records_delete(supporter_ids=supporter_ids)
-            total += len(ids)
-    if total:
-        logger.info("deleted %d unconfirmed letter request(s) older than %d days", total, days)
-    return total
+    return unconfirmed_purge(model=LetterRequest, days=days)

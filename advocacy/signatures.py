@@ -47,7 +47,7 @@ from advocacy.supporters import (
     person_fields_clean,
     source_clean,
     supporter_get_or_create,
-    supporters_without_records_delete,
+    unconfirmed_purge,
 )
 from advocacy.tokens import token_make, token_read
 from campaign.models import Campaign, CampaignStatus, Petition
@@ -673,28 +673,4 @@ def signature_unconfirmed_purge(*, older_than_days: int | None = None) -> int:
         if older_than_days is not None
         else settings.SIGNATURE_UNCONFIRMED_RETENTION_DAYS
     )
-    if days < 1:
-        # Zero or fewer days would delete signatures whose confirmation e-mail is still on
-        # its way; the retention period exists to give supporters time to click.
-        raise ValueError(f"older_than_days must be at least 1, not {days}")
-    cutoff = timezone.now() - timedelta(days=days)
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = list(
-                Signature.objects.select_for_update(skip_locked=True)
-                .filter(status=SignatureStatus.PENDING, created_at__lt=cutoff)
-                .values_list("pk", "consent_id", "supporter_id")[:1000]
-            )
-            if not batch:
-                break
-            ids, consent_ids, supporter_ids = zip(*batch, strict=True)
-            Signature.objects.filter(pk__in=ids, status=SignatureStatus.PENDING).delete()
-            Consent.objects.filter(pk__in=consent_ids).delete()
-            # Supporters who never confirmed anything and have nothing else with us, and the
-            # confirmation mails that named them.
-            supporters_without_records_delete(supporter_ids=supporter_ids)
-            total += len(ids)
-    if total:
-        logger.info("deleted %d unconfirmed signature(s) older than %d days", total, days)
-    return total
+    return unconfirmed_purge(model=Signature, days=days)

@@ -6,10 +6,12 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +38,7 @@ from advocacy.models import (
     ConsentPurpose,
     EmailKind,
     Letter,
+    LetterRequest,
     LetterStatus,
     OutboundEmail,
     OutboundEmailStatus,
@@ -49,6 +52,8 @@ from advocacy.tokens import token_make, token_read
 from campaign.models import Organisation
 from config.errors import DomainError
 from config.rows import insert_fields, insert_values, rows_insert
+
+logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
@@ -734,6 +739,42 @@ def supporters_without_records_delete(*, supporter_ids: Iterable[int]) -> int:
         )
     Supporter.objects.filter(pk__in=[pk for pk, _, _ in doomed]).delete()
     return len(doomed)
+
+
+def unconfirmed_purge(*, model: type[Signature] | type[LetterRequest], days: int) -> int:
+    """Delete `model`'s rows still pending after `days` (pending signatures, pending letter
+    requests with their letters), their consents (each row recorded its own), then the
+    supporters only they justified and what their mail held (supporters_without_records_delete).
+    In batches, each its own transaction; a row being confirmed is locked and skipped, one
+    confirmed meanwhile is spared by the status filter. Returns how many rows went."""
+    if days < 1:
+        # Zero or fewer days would delete rows whose confirmation mail is still on its way:
+        # the retention period exists to give supporters time to click.
+        raise ValueError(f"older_than_days must be at least 1, not {days}")
+    cutoff = timezone.now() - timedelta(days=days)
+    total = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                model.objects.select_for_update(skip_locked=True)
+                .filter(status="pending", created_at__lt=cutoff)
+                .values_list("pk", "consent_id", "supporter_id")[:1000]
+            )
+            if not batch:
+                break
+            ids, consent_ids, supporter_ids = zip(*batch, strict=True)
+            model.objects.filter(pk__in=ids, status="pending").delete()
+            Consent.objects.filter(pk__in=consent_ids).delete()
+            supporters_without_records_delete(supporter_ids=supporter_ids)
+            total += len(ids)
+    if total:
+        logger.info(
+            "deleted %d unconfirmed %s(s) older than %d days",
+            total,
+            model._meta.verbose_name,
+            days,
+        )
+    return total
 
 
 # --- Links that prove a supporter owns their mailbox ----------------------------------------
