@@ -15,7 +15,15 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # A page, not an endpoint: DRF's OPTIONS answer would be rendered with its HTML template
+    # (a 500); anything but GET and HEAD is the usual JSON 405.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", http_method_names=["get", "head"]
+        ),
+        name="api-docs",
+    ),
     path("api/v1/org/", include("advocacy.org_api_urls")),
     path("api/v1/", include("advocacy.api_urls")),
     path("api/v1/", include("advocacy.letter_api_urls")),

@@ -97,6 +97,15 @@ def test_the_schema_and_docs_views_answer_errors_in_json(path, accept, status, u
     assert client.get(path.split("?")[0])["Content-Type"].startswith(usual_type)
 
 
+@pytest.mark.parametrize("method", ["options", "post", "put", "patch", "delete"])
+def test_the_docs_page_answers_other_methods_with_a_json_405(method):
+    # OPTIONS was rendered with the page's HTML template: a 500 anyone could cause.
+    response = getattr(APIClient(), method)("/api/docs/")
+
+    assert response.status_code == 405
+    assert _error(response)["code"] == "method_not_allowed"
+
+
 def test_every_write_documents_the_413_it_gives_for_an_oversized_body():
     schema = APIClient().get("/api/schema/?format=json").json()
     for path, operations in schema["paths"].items():
