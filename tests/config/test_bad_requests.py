@@ -115,6 +115,34 @@ def test_a_nul_in_an_api_query_is_a_400_naming_the_parameter(org_api: APIClient)
 
 
 @pytest.mark.django_db
+def test_a_petition_form_with_bytes_that_are_not_utf8_is_a_400_and_stores_nothing():
+    from advocacy.models import Signature
+    from tests.factories import PetitionFactory
+
+    petition = PetitionFactory(campaign__status="live")
+    client = Client()
+    body = b"first_name=%ED%A0%80&last_name=Lee&email=p1%40example.org&country=DE&consent=on"
+
+    response = client.post(
+        f"/campaigns/{petition.campaign.slug}/",
+        body,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert b"not UTF-8" in response.content
+    assert not Signature.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_query_with_bytes_that_are_not_utf8_is_a_400_naming_the_parameter(org_api: APIClient):
+    response = org_api.get("/api/v1/org/letters/?status=%FFqueued")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"status": ["This is not readable UTF-8 text."]}
+
+
+@pytest.mark.django_db
 def test_a_nul_in_a_json_body_is_refused_by_the_api_itself(org_api: APIClient):
     response = org_api.post(
         "/api/v1/org/campaigns/", {"title": "a\x00b", "slug": "a-b"}, format="json"
