@@ -8,7 +8,12 @@ from typing import Any
 from rest_framework import serializers
 
 from advocacy.letters import LetterDraft, LetterTarget
-from advocacy.serializers import ConsentField, StrictBooleanField, StrictJsonTypesMixin
+from advocacy.serializers import (
+    ConsentField,
+    SourceInputSerializer,
+    StrictBooleanField,
+    StrictJsonTypesMixin,
+)
 
 
 class MepTargetOutputSerializer(serializers.Serializer[Any]):
@@ -61,10 +66,18 @@ class LetterRequestCreateInputSerializer(LetterPreviewInputSerializer):
     consent = ConsentField()
     wants_copy = StrictBooleanField(required=False, default=False)
     letters = LetterBodyInputSerializer(many=True, required=False, default=list)
-    # A declared field (utm_* and referrer), not DRF's Field.source attribute.
-    source = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.CharField(), required=False, default=dict
-    )
+    # A declared field (utm_* and referrer, as the signing API's), not DRF's Field.source.
+    source = SourceInputSerializer(required=False, default=dict)  # type: ignore[assignment]
+
+    def validate_letters(self, letters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        seen: set[int] = set()
+        for item in letters:
+            if item["mep_id"] in seen:
+                raise serializers.ValidationError(
+                    f"Two texts for the MEP {item['mep_id']}: send one letter per MEP."
+                )
+            seen.add(item["mep_id"])
+        return letters
 
 
 class LetterOutputSerializer(serializers.Serializer[Any]):

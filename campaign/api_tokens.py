@@ -56,7 +56,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if not header:
             return None
         keyword, _, raw = header.partition(" ")
-        if keyword != self.keyword:
+        if keyword.lower() != self.keyword.lower():  # a scheme is case-insensitive (RFC 9110)
             return None
         raw = raw.strip()
         if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:

@@ -106,6 +106,15 @@ def test_writing_then_confirming_queues_the_letters(api, world):  # noqa: F811
         ({"letters": [{"mep_id": 1001, "body": "x" * 6000}]}, "letter_invalid", "letters"),
         ({"letters": [{"mep_id": 1001, "body": "a\u0000b"}]}, "invalid", "letters"),
         ({"mep_ids": "1001"}, "invalid", "mep_ids"),
+        # Two texts for one MEP: one would have been dropped without a word.
+        (
+            {"letters": [{"mep_id": 1001, "body": "a"}, {"mep_id": 1001, "body": "b"}]},
+            "invalid",
+            "letters",
+        ),
+        # The same source fields and limits as the signing API's.
+        ({"source": {"utm_source": "y" * 501}}, "invalid", "source"),
+        ({"source": {"utm_source": 5}}, "invalid", "source"),
     ],
 )
 def test_bad_input_gets_a_clear_error_and_nothing_is_stored(

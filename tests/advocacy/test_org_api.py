@@ -67,6 +67,16 @@ def test_requests_without_a_valid_token_are_refused_in_the_error_shape(header):
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_scheme_is_read_whatever_its_case(org_a, scheme):
+    _, raw = api_token_create(organisation=org_a, name="t", role="viewer")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{scheme} {raw}")
+
+    assert client.get("/api/v1/org/campaigns/").status_code == 200
+
+
+@pytest.mark.django_db
 def test_a_revoked_token_stops_working(org_a):
     token, raw = api_token_create(organisation=org_a, name="t", role="editor")
     client = APIClient()
