@@ -544,7 +544,21 @@ class ApiTokenAdmin(OrganisationScopedAdmin):
                 request=request,
             )
         obj.pk = token.pk
-        messages.warning(request, f"Copy this token now; it will not be shown again: {raw}")
+        # Shown by response_add on the page that answers this request, and nowhere else: a
+        # message would travel in the messages cookie (signed, not encrypted) or the session.
+        request.new_api_token = raw  # type: ignore[attr-defined]
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        raw = getattr(request, "new_api_token", None)
+        if raw is None:
+            return super().response_add(request, obj, post_url_continue)
+        token = ApiToken.objects.select_related("organisation").get(pk=obj.pk)
+        response = TemplateResponse(
+            request,
+            "admin/campaign/apitoken/created.html",
+            {**self.admin_site.each_context(request), "token": token, "raw": raw},
+        )
+        return response  # the admin's never_cache makes it no-store
 
     @admin.action(description="Revoke")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:

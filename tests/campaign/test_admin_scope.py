@@ -4,6 +4,8 @@ viewers change nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -305,3 +307,32 @@ def test_only_owners_change_the_organisations_name_and_sending_address(client, r
     if not may_change:
         assert organisation.sending_address == before
         assert 'name="sending_address"' not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_new_api_token_is_shown_once_on_the_page_and_kept_in_no_cookie_or_session(client):
+    from django.contrib.sessions.models import Session
+
+    from campaign.api_tokens import TOKEN_PREFIX
+    from campaign.models import ApiToken
+
+    owner = MembershipFactory(role=OrganisationRole.OWNER)
+    client.force_login(owner.user)
+
+    response = client.post(
+        "/admin/campaign/apitoken/add/",
+        {"organisation": owner.organisation_id, "name": "CRM sync", "role": "viewer"},
+    )
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    page = response.content.decode()
+    [raw] = re.findall(rf'value="({TOKEN_PREFIX}[^"]+)"', page)
+    token = ApiToken.objects.get(name="CRM sync")
+    assert token.key_sha256 == hashlib.sha256(raw.encode()).hexdigest()
+    # Not in a messages cookie (signed, not encrypted), nor in the session's row.
+    assert all(raw not in morsel.value for morsel in response.cookies.values())
+    assert all(raw not in str(session.get_decoded()) for session in Session.objects.all())
+    # The list it leads back to shows the prefix only.
+    listing = client.get("/admin/campaign/apitoken/").content.decode()
+    assert raw not in listing and token.prefix in listing
