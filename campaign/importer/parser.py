@@ -755,14 +755,29 @@ class _Block:
     is_bullet: bool
     # Lines are collected and joined once: growing one string line by line is quadratic.
     parts: list[str]
+    # The bullet's kind of sign ("-", "•", "(a)", "a.", "(i)", "1."), letters and numbers
+    # reduced to one: a list nested in another uses another kind.
+    marker: str = ""
 
     @property
     def text(self) -> str:
         return " ".join(self.parts)
 
 
+def _marker_kind(sign: str) -> str:
+    """ "(b) " → "(a)", "iv." → "i.", "12)" → "1)", "•" → "•": the kind of a bullet's sign."""
+    sign = sign.strip()
+    if re.fullmatch(r"\(?[ivx]{1,5}[).]|\(?[IVX]{1,5}[).]", sign):
+        return re.sub(r"[ivxIVX]+", "i", sign)
+    return re.sub(r"[0-9]+", "1", re.sub(r"[A-Za-z]", "a", sign))
+
+
 def _blocks(lines: list[str]) -> list[tuple[bool, str]]:
     """Group lines into paragraphs and bullets; a wrapped bullet keeps its continuation lines."""
+    return [(block.is_bullet, block.text) for block in _marked_blocks(lines)]
+
+
+def _marked_blocks(lines: list[str]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for line in lines:
@@ -780,14 +795,18 @@ def _blocks(lines: list[str]) -> list[tuple[bool, str]]:
             and _STARTS_A_SENTENCE_RE.match(line) is not None
         )
         if bullet is not None:
-            current = _Block(is_bullet=True, parts=[line[bullet.end() :].strip()])
+            current = _Block(
+                is_bullet=True,
+                parts=[line[bullet.end() :].strip()],
+                marker=_marker_kind(bullet.group(0)),
+            )
             blocks.append(current)
         elif current is not None and not bullet_ended:
             current.parts.append(line)
         else:
             current = _Block(is_bullet=False, parts=[line.lstrip("#").strip()])
             blocks.append(current)
-    return [(block.is_bullet, block.text) for block in blocks]
+    return blocks
 
 
 _STARTS_A_SENTENCE_RE = re.compile(r"[\"'(]?[A-Z]")
@@ -1036,6 +1055,17 @@ def _joined_appositions(chunks: list[str]) -> list[str]:
     return joined
 
 
+# What opens an aside set off by commas, never a name: a preposition or a participle, in
+# lower case ("pending his release", "in its capacity as …", "as a matter of urgency",
+# "where appropriate", "without delay"). A lower-case addressee opens with a determiner or an
+# adjective instead ("all parties", "international donors").
+_ASIDE_CHUNK_RE = re.compile(
+    r"^(?:pending|in|as|where|when|while|whilst|given|following|without|with|within|by|at"
+    r"|for|through|under|once|if|notwithstanding|regardless|after|before|during|amid|despite"
+    r"|acting|bearing|taking|using|working|building|drawing)\b"
+)
+
+
 def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple[str, ...]:
     """Split an addressee phrase into normalised target names.
 
@@ -1055,6 +1085,10 @@ def normalise_addressees(addressee: str, *, country: str | None = None) -> tuple
     parts: list[str] = []
     chunks = _joined_appositions([c for c in (chunk.strip() for chunk in text.split(",")) if c])
     for position, raw_chunk in enumerate(chunks):
+        if position > 0 and _ASIDE_CHUNK_RE.match(raw_chunk):
+            # "the UAE authorities, pending his release," and "the Commission, in its capacity
+            # as guardian of the Treaties,": an aside between the addressee and "to".
+            continue
         chunk = _LEADING_CONJUNCTION_RE.sub("", raw_chunk).strip()
         if not chunk:
             continue
@@ -1392,13 +1426,18 @@ def _members_spoke_last(previous: list[str]) -> bool:
     return False
 
 
+_RELATIVE_BEFORE_ACTOR_RE = re.compile(r"\b(?:which|whom|whereby|where|when) ?$", re.IGNORECASE)
+
+
 def _parliament_speaks(sentence: str, verb_at: int) -> bool:
     """True when Parliament is the subject of the verb at ``verb_at``: named right before it
     ("Lastly, Parliament also called on"), or opening a sentence whose verb follows "and"
     ("Parliament condemned X and called on Y")."""
     window = sentence[max(0, verb_at - 80) : verb_at]
-    if _ACTOR_BEFORE_VERB_RE.search(window) is not None:
-        return True
+    actor = _ACTOR_BEFORE_VERB_RE.search(window)
+    if actor is not None:
+        # "its previous resolutions, in which it called on …": a call it made before, recalled.
+        return _RELATIVE_BEFORE_ACTOR_RE.search(window, 0, actor.start() + 1) is None
     return (
         _AND_BEFORE_VERB_RE.search(window) is not None
         and _ACTOR_OPENS_RE.match(sentence[:100]) is not None
@@ -1893,22 +1932,58 @@ def _makes_a_call(
     return bool(_bullet_calls(text, actor_list, previous, country, warnings))
 
 
+# An item's words that run on into its sub-items ("ensure that:" + "(a) X is protected").
+_RUNS_ON_RE = re.compile(
+    r"\b(?:that|to|on|for|of|the|with|by|in|from|into|against|whether)$", re.IGNORECASE
+)
+
+
 def _list_item_calls(
     intro: _RawCall,
     blocks: list[tuple[bool, str]],
+    markers: list[str],
     index: int,
     previous: list[str],
     until: Callable[[str], bool] | None = None,
 ) -> tuple[list[_RawCall], int]:
     """The bullets from ``blocks[index]`` on as calls on ``intro``'s addressees ("… called on
     the Council to:" then "- adopt …"), up to the first block that is no bullet or for which
-    ``until`` says the list has ended; returns them and the index of the block after them."""
+    ``until`` says the list has ended; returns them and the index of the block after them.
+    An item ending in ":" above bullets of another kind ("• ensure that:" then "(a) …",
+    "(b) …") is completed by each of them: "ensure that X", "ensure that Y"."""
     calls: list[_RawCall] = []
     while index < len(blocks) and blocks[index][0]:
         bullet_text = blocks[index][1]
         if until is not None and until(bullet_text):
             break
         action = _clean_action(bullet_text)
+        nested = markers[index + 1] if index + 1 < len(markers) else ""
+        if (
+            action.endswith(":")
+            and index + 1 < len(blocks)
+            and blocks[index + 1][0]
+            and nested != markers[index]
+        ):
+            stem = action[:-1].rstrip()
+            joiner = " " if _RUNS_ON_RE.search(stem) else ": "
+            previous.append(bullet_text)
+            index += 1
+            while index < len(blocks) and blocks[index][0] and markers[index] == nested:
+                sub_action = _clean_action(blocks[index][1])
+                if sub_action:
+                    calls.append(
+                        _RawCall(
+                            addressee_as_written=intro.addressee_as_written,
+                            addressees=intro.addressees,
+                            explicit=intro.explicit,
+                            action=f"{stem}{joiner}{sub_action}",
+                            source=f"{bullet_text} {blocks[index][1]}",
+                        )
+                    )
+                previous.append(blocks[index][1])
+                index += 1
+            del previous[:-5]
+            continue
         if action:
             calls.append(
                 _RawCall(
@@ -2058,7 +2133,9 @@ def _parse(text: str) -> ParsedResolution:
     if stage is None:
         warnings.append("no procedure stage found")
 
-    blocks = _blocks(lines)
+    marked = _marked_blocks(lines)
+    blocks = [(block.is_bullet, block.text) for block in marked]
+    markers = [block.marker for block in marked]
 
     # Votes and subject come from the "The European Parliament adopted by …" sentence.
     votes_for, votes_against, abstentions, subject = _votes_and_subject(blocks, warnings)
@@ -2106,7 +2183,7 @@ def _parse(text: str) -> ParsedResolution:
                 # …"): each item is a call on the EU, up to the next bullet that makes a call
                 # of its own (the outer list goes on) or the end of the list.
                 items, index = _list_item_calls(
-                    found[0], blocks, index, previous, until=own_call(actor_list)
+                    found[0], blocks, markers, index, previous, until=own_call(actor_list)
                 )
                 raw_calls.extend(items)
                 previous.append(block_text)
@@ -2148,7 +2225,7 @@ def _parse(text: str) -> ParsedResolution:
                     # Up to a bullet that makes a call of its own ("- Parliament also called
                     # on the Council to …"), which the bullet branch above then reads.
                     items, index = _list_item_calls(
-                        found[0], blocks, index, previous, until=own_call(False)
+                        found[0], blocks, markers, index, previous, until=own_call(False)
                     )
                     raw_calls.extend(items)
                 else:

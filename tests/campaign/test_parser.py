@@ -1599,3 +1599,53 @@ def test_upper_case_roman_numerals_are_list_items_but_an_initial_is_not() -> Non
         (("Commission",), "suspend visa-free travel for officials"),
         (("Authorities of Russia",), "release V. Kara-Murza at once"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("It urged the UAE authorities, pending his release, to ensure that he is not "
+         "subjected to torture.",
+         [(("Authorities of the United Arab Emirates",), "ensure that he is not subjected")]),
+        ("Parliament called on the Commission, in its capacity as guardian of the Treaties, "
+         "to act without delay.",
+         [(("Commission",), "act without delay")]),
+        # A lower-case addressee in a list is still one.
+        ("Parliament called on the Commission, international donors and all parties to the "
+         "conflict to protect civilians.",
+         [(("Commission", "international donors", "all parties to the conflict"),
+           "protect civilians")]),
+        # A call made before, recalled, is not this resolution's.
+        ("It recalled its previous resolutions, in which it called on the Commission to "
+         "increase humanitarian aid.", []),
+    ],
+)  # fmt: skip
+def test_asides_are_no_addressees_and_recalled_calls_no_calls(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    found = parse_oeil_summary(text).calls
+    assert [c.addressees for c in found] == [addressees for addressees, _ in calls]
+    for call, (_, action) in zip(found, calls, strict=True):
+        assert call.action.startswith(action), call
+
+
+def test_an_item_ending_in_a_colon_is_completed_by_each_item_of_its_own_list() -> None:
+    parsed = parse_oeil_summary(
+        "President Museveni is called on to:\n\n"
+        "• refrain from signing the Act;\n"
+        "• ensure that:\n"
+        "    (a) LGBTIQ persons are protected from violence;\n"
+        "    (b) those responsible for attacks are brought to justice;\n"
+        "• take the following steps:\n"
+        "    - repeal the 2014 law;\n"
+        "• engage with civil society.\n"
+    )
+
+    assert [c.action for c in parsed.calls] == [
+        "refrain from signing the Act",
+        "ensure that LGBTIQ persons are protected from violence",
+        "ensure that those responsible for attacks are brought to justice",
+        "take the following steps: repeal the 2014 law",
+        "engage with civil society",
+    ]
+    assert {c.addressees for c in parsed.calls} == {("President Museveni",)}
