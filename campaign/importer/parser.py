@@ -1938,6 +1938,17 @@ _RUNS_ON_RE = re.compile(
 )
 
 
+def _item_call(intro: _RawCall, action: str, source: str) -> _RawCall:
+    """A list item's call: the intro's addressees, the item's action."""
+    return _RawCall(
+        addressee_as_written=intro.addressee_as_written,
+        addressees=intro.addressees,
+        explicit=intro.explicit,
+        action=action,
+        source=source,
+    )
+
+
 def _list_item_calls(
     intro: _RawCall,
     blocks: list[tuple[bool, str]],
@@ -1971,29 +1982,14 @@ def _list_item_calls(
             while index < len(blocks) and blocks[index][0] and markers[index] == nested:
                 sub_action = _clean_action(blocks[index][1])
                 if sub_action:
-                    calls.append(
-                        _RawCall(
-                            addressee_as_written=intro.addressee_as_written,
-                            addressees=intro.addressees,
-                            explicit=intro.explicit,
-                            action=f"{stem}{joiner}{sub_action}",
-                            source=f"{bullet_text} {blocks[index][1]}",
-                        )
-                    )
+                    source = f"{bullet_text} {blocks[index][1]}"
+                    calls.append(_item_call(intro, f"{stem}{joiner}{sub_action}", source))
                 previous.append(blocks[index][1])
                 index += 1
             del previous[:-5]
             continue
         if action:
-            calls.append(
-                _RawCall(
-                    addressee_as_written=intro.addressee_as_written,
-                    addressees=intro.addressees,
-                    explicit=intro.explicit,
-                    action=action,
-                    source=bullet_text,
-                )
-            )
+            calls.append(_item_call(intro, action, bullet_text))
         previous.append(bullet_text)
         del previous[:-5]
         index += 1
