@@ -526,6 +526,19 @@ _PAGE_CHROME_RE = re.compile(
     r"|basic information|key events|documentation gateway|texts? adopted)$",
     re.IGNORECASE,
 )
+_TEXTS_ADOPTED_INTRO_RE = re.compile(r"^(?:the )?european parliament,$", re.IGNORECASE)
+_RECITAL_RE = re.compile(
+    r"^(?:[A-Z]{1,2}[.)]\s+)?(?:whereas|having regard|having considered|recalling"
+    r"|bearing in mind)\b",
+    re.IGNORECASE,
+)
+# The header of a "texts adopted" page: "Texts adopted - Hong Kong: … - Thursday, 14 March
+# 2024". Page chrome, never the title; its date is the adoption's.
+_TEXTS_ADOPTED_HEADER_RE = re.compile(
+    r"^texts? adopted\s*[-\u2013\u2014:|].*?(?P<date>" + _DATE_PATTERN + r")?\s*$", re.IGNORECASE
+)
+# "European Parliament resolution of 14 March 2024 on …": the adoption date in the title.
+_DATE_IN_TITLE_RE = re.compile(r"\bresolution of (?P<date>" + _DATE_PATTERN + r")", re.IGNORECASE)
 _RESOLUTION_TITLE_RE = re.compile(
     r"^(?:european parliament )?resolution (?:of|on|concerning|regarding)\b", re.IGNORECASE
 )
@@ -769,6 +782,10 @@ def _marker_kind(sign: str) -> str:
     sign = sign.strip()
     if re.fullmatch(r"\(?[ivx]{1,5}[).]|\(?[IVX]{1,5}[).]", sign):
         return re.sub(r"[ivxIVX]+", "i", sign)
+    if sign in ("-", "\u2013", "\u2014", "\u2212"):
+        return "-"
+    if len(sign) == 1 and not sign.isalnum():
+        return "\u2022"  # "*", "•", "·" and the other signs a list uses interchangeably
     return re.sub(r"[0-9]+", "1", re.sub(r"[A-Za-z]", "a", sign))
 
 
@@ -925,7 +942,18 @@ _ALIASES = {
     "eu member states": "Member States",
     "european union": "EU",
     "european external action service": "EEAS",
+    # One office, written four ways.
+    "vp/hr": "VP/HR",
+    "hr/vp": "VP/HR",
+    "high representative": "VP/HR",
+    "vice-president of the commission/high representative of the union for foreign affairs"
+    " and security policy": "VP/HR",
+    "vice-president/high representative": "VP/HR",
+    "russian federation": "Russia",
 }
+
+
+_SLASH_RE = re.compile(r"\s*/\s*")
 
 
 def _country_for(place: str) -> str | None:
@@ -943,9 +971,12 @@ def _normalise_one(name: str, country: str | None) -> str:
     if not _ends_with_abbreviation(name.rstrip(".")[-12:]):
         name = name.rstrip(" .,;:")
     name = _LEADING_DETERMINER_RE.sub("", name).strip()
-    alias = _ALIASES.get(name.lower())
+    alias = _ALIASES.get(_SLASH_RE.sub("/", name.lower()))
     if alias is not None:
         return alias
+    # "the UAE": the country, named as elsewhere ("Authorities of the United Arab Emirates").
+    if name.isupper() and (place := _country_for(name)) is not None:
+        return place
     demonym_role = _DEMONYM_ROLE_RE.match(name)
     if demonym_role is not None:
         place = _country_for(demonym_role.group("place"))
@@ -1956,6 +1987,7 @@ def _list_item_calls(
     index: int,
     previous: list[str],
     until: Callable[[str], bool] | None = None,
+    outer: str = "",
 ) -> tuple[list[_RawCall], int]:
     """The bullets from ``blocks[index]`` on as calls on ``intro``'s addressees ("… called on
     the Council to:" then "- adopt …"), up to the first block that is no bullet or for which
@@ -1963,7 +1995,12 @@ def _list_item_calls(
     An item ending in ":" above bullets of another kind ("• ensure that:" then "(a) …",
     "(b) …") is completed by each of them: "ensure that X", "ensure that Y"."""
     calls: list[_RawCall] = []
-    while index < len(blocks) and blocks[index][0]:
+    # A list opened by a bullet, in bullets of another kind, ends where bullets of the opening
+    # one's kind go on: "4. Urges the Council to:" with "(a) …", "(b) …" ends at "5. Recalls".
+    # (Written with the same bullets, only `until` can tell where it ends.)
+    if index < len(markers) and markers[index] == outer:
+        outer = ""
+    while index < len(blocks) and blocks[index][0] and not (outer and markers[index] == outer):
         bullet_text = blocks[index][1]
         if until is not None and until(bullet_text):
             break
@@ -2059,8 +2096,13 @@ def _parse(text: str) -> ParsedResolution:
     # A copy of the whole OEIL page starts with its chrome ("Legislative Observatory",
     # "Summary"), and may put reference, title, stage and date on lines of their own.
     head = non_empty[:_HEAD_LINES]
+    header_date: date | None = None
     for index in head:
         if _PAGE_CHROME_RE.match(lines[index]):
+            lines[index] = ""
+        elif header := _TEXTS_ADOPTED_HEADER_RE.match(lines[index]):
+            if header.group("date"):
+                header_date = _parse_date(header.group("date"))
             lines[index] = ""
     non_empty = [index for index in non_empty if lines[index]]
 
@@ -2118,6 +2160,11 @@ def _parse(text: str) -> ParsedResolution:
                 stage = line.strip(" .-")
                 line = ""
             lines[index] = line
+    if adopted_on is None:
+        # The "texts adopted" layout: "European Parliament resolution of 14 March 2024 on …",
+        # or its page's header.
+        in_title = _DATE_IN_TITLE_RE.search(title)
+        adopted_on = _parse_date(in_title.group("date")) if in_title else header_date
     if reference is None:
         in_text = title_reference or _REFERENCE_RE.search("\n".join(lines))
         if in_text is not None:
@@ -2155,6 +2202,10 @@ def _parse(text: str) -> ParsedResolution:
     # Parliament made the list's intro ("Parliament:", "The resolution also:"), so each of its
     # bullets is a sentence of Parliament's ("- called on the authorities to …").
     actor_list = False
+    # The "texts adopted" layout: "The European Parliament," then its recitals ("– having
+    # regard to …", "A. whereas …") and its numbered paragraphs, each a sentence of
+    # Parliament's ("1. Calls on …"), to the end of the text.
+    adopted_layout = False
 
     def own_call(in_actor_list: bool) -> Callable[[str], bool]:
         """Does a bullet make a call of its own (and so end the list above it)?"""
@@ -2170,6 +2221,14 @@ def _parse(text: str) -> ParsedResolution:
     while index < len(blocks):
         is_bullet, block_text = blocks[index]
         index += 1
+        if _TEXTS_ADOPTED_INTRO_RE.match(block_text):
+            actor_list = adopted_layout = True
+            continue
+        if adopted_layout and _RECITAL_RE.match(block_text):
+            # Recitals state facts and others' words ("whereas the UN has called on …"),
+            # never Parliament's demands.
+            context.append(block_text)
+            continue
         if is_bullet:
             # A bullet outside a "… called on to:" list is a call only when it says so itself
             # ("- Parliament called on …", "- the Commission is urged to …"); else background.
@@ -2179,7 +2238,13 @@ def _parse(text: str) -> ParsedResolution:
                 # …"): each item is a call on the EU, up to the next bullet that makes a call
                 # of its own (the outer list goes on) or the end of the list.
                 items, index = _list_item_calls(
-                    found[0], blocks, markers, index, previous, until=own_call(actor_list)
+                    found[0],
+                    blocks,
+                    markers,
+                    index,
+                    previous,
+                    until=own_call(actor_list),
+                    outer=markers[index - 1],
                 )
                 raw_calls.extend(items)
                 previous.append(block_text)
@@ -2196,7 +2261,7 @@ def _parse(text: str) -> ParsedResolution:
             previous.append(block_text)
             del previous[:-5]
             continue
-        actor_list = False
+        actor_list = adopted_layout
         kept: list[str] = []
         sentences = _split_sentences(block_text)
         for position, sentence in enumerate(sentences):

@@ -1649,3 +1649,62 @@ def test_an_item_ending_in_a_colon_is_completed_by_each_item_of_its_own_list() -
         "engage with civil society",
     ]
     assert {c.addressees for c in parsed.calls} == {("President Museveni",)}
+
+
+TEXTS_ADOPTED = """Texts adopted - Hong Kong: the case of Jimmy Lai - Thursday, 14 March 2024
+
+European Parliament resolution of 14 March 2024 on Jimmy Lai in Hong Kong (2024/2611(RSP))
+
+The European Parliament,
+
+– having regard to its previous resolutions on Hong Kong,
+– having regard to its resolution of 2021 calling on the Commission to act,
+
+A. whereas Jimmy Lai has been detained since December 2020;
+B. whereas the Journalists Association has called on the authorities to stop it;
+
+Press freedom
+
+1. Condemns the politically motivated prosecution of Jimmy Lai;
+2. Calls on the Hong Kong authorities to release Jimmy Lai immediately;
+3. Welcomes the statement of the VP/HR and calls on the EEAS to request access to the trial;
+4. Urges the Council to:
+(a) impose targeted sanctions on those responsible;
+(b) review the EU's export controls;
+5. Recalls that it has repeatedly called on the Commission to review the trade office's status;
+6. Instructs its President to forward this resolution to the Council and the Commission.
+"""
+
+
+def test_the_texts_adopted_layout_reads_its_numbered_paragraphs_as_parliaments() -> None:
+    parsed = parse_oeil_summary(TEXTS_ADOPTED)
+
+    assert parsed.procedure_reference == "2024/2611(RSP)"
+    assert parsed.adopted_on == date(2024, 3, 14)
+    assert parsed.title.startswith("European Parliament resolution of 14 March 2024 on Jimmy")
+    assert [(c.addressees, c.action) for c in parsed.calls] == [
+        (("Authorities of Hong Kong",), "release Jimmy Lai immediately"),
+        (("EEAS",), "request access to the trial"),
+        (("Council",), "impose targeted sanctions on those responsible"),
+        (("Council",), "review the EU's export controls"),
+    ]
+    # Recitals (and the having-regard clauses) are context, whoever they say called on whom.
+    assert any("Journalists Association" in block for block in parsed.context)
+
+
+@pytest.mark.parametrize(
+    ("written", "normalised"),
+    [
+        ("the VP/HR", ("VP/HR",)),
+        ("the HR/VP", ("VP/HR",)),
+        ("the High Representative", ("VP/HR",)),
+        ("the Vice-President of the Commission / High Representative of the Union for Foreign "
+         "Affairs and Security Policy", ("VP/HR",)),
+        ("the Russian Federation", ("Russia",)),
+        ("the UAE", ("United Arab Emirates",)),
+    ],
+)  # fmt: skip
+def test_one_office_or_state_written_several_ways_is_one_addressee(
+    written: str, normalised: tuple[str, ...]
+) -> None:
+    assert normalise_addressees(written) == normalised
