@@ -1685,13 +1685,18 @@ def _passive_addressee(before: str, passive: re.Match[str]) -> str | None:
     return addressee
 
 
+# "… called on X to …; it urged Y to …, and asked Z to …, while the Commission is called on
+# to …": one long sentence may chain several demands, each on its own addressee.
+_CHAINED_CALLS_AT_MOST = 8
+
+
 def _calls_in_sentence(
     sentence: str,
     previous: list[str],
     country: str | None,
     warnings: list[str],
     *,
-    split_second_call: bool = True,
+    splits_left: int = _CHAINED_CALLS_AT_MOST,
 ) -> list[_RawCall]:
     """Return the calls one sentence makes (usually zero or one)."""
 
@@ -1708,9 +1713,10 @@ def _calls_in_sentence(
     def cleaned(call: _RawCall) -> list[_RawCall]:
         return _with_cleaned_action(
             call,
-            previous=previous if split_second_call else None,
+            previous=previous if splits_left > 0 else None,
             country=country,
             warnings=warnings,
+            splits_left=splits_left,
         )
 
     passive = _PASSIVE_RE.search(sentence)
@@ -1810,8 +1816,10 @@ def _with_cleaned_action(
     previous: list[str] | None = None,
     country: str | None = None,
     warnings: list[str] | None = None,
+    splits_left: int = 0,
 ) -> list[_RawCall]:
-    """Clean the action and split off a second, separately addressed demand if there is one."""
+    """Clean the action and split off a second, separately addressed demand if there is one
+    (and from that one a third, and so on, `splits_left` times at most)."""
     action = call.action
     # The earliest of: "… and urged X to", "… and on X to" (sharing the first one's "called
     # on"), "… and X is urged to" (a sentence of its own, read as it stands).
@@ -1831,9 +1839,11 @@ def _with_cleaned_action(
     extra: list[_RawCall] = []
     if second is not None and previous is not None and warnings is not None:
         tail = f"{prefix}{action[second.end() :]}"
-        # One split at most: deeper chains stay in the second call's action.
+        # A bounded chain: a longer one stays in the last call's action.
         tail_warnings: list[str] = []
-        extra = _calls_in_sentence(tail, previous, country, tail_warnings, split_second_call=False)
+        extra = _calls_in_sentence(
+            tail, previous, country, tail_warnings, splits_left=splits_left - 1
+        )
         # "… and asked them to …": "them" is the first call's addressee (below), so a warning
         # that the pronoun could not be resolved from earlier sentences would mislead.
         resolved = tuple(

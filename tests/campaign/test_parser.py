@@ -1708,3 +1708,26 @@ def test_one_office_or_state_written_several_ways_is_one_addressee(
     written: str, normalised: tuple[str, ...]
 ) -> None:
     assert normalise_addressees(written) == normalised
+
+
+def test_one_long_sentence_chaining_several_demands_gives_each_its_call() -> None:
+    parsed = parse_oeil_summary(
+        "Parliament called on the Tunisian authorities to release all detained persons; it "
+        "urged President Saied to restore the independence of the judiciary, and asked the "
+        "Tunisian government to protect migrants from violence, while Parliament called on the "
+        "Commission to suspend budget support to the Ministry of the Interior, and invited the "
+        "Member States to raise the cases at the highest level; the International Monetary "
+        "Fund is also called on to make its loan conditional on human rights, and the Council "
+        "is urged to consider targeted measures."
+    )
+
+    assert [c.addressees for c in parsed.calls] == [
+        ("Authorities of Tunisia",),
+        ("President Saied",),
+        ("Government of Tunisia",),
+        ("Commission",),
+        ("Member States",),
+        ("International Monetary Fund",),
+        ("Council",),
+    ]
+    assert parsed.calls[-1].action == "consider targeted measures"
