@@ -22,6 +22,7 @@ and a false call costs more of their time than a missed one they can add by hand
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -475,6 +476,28 @@ _TRANSLATION = str.maketrans(
     }
 )
 _SPACES_RE = re.compile(r" {2,}")
+
+
+# A page saved or copied as HTML: its paragraph and list tags become line breaks, the rest go.
+_HTML_BLOCK_TAG_RE = re.compile(
+    r"<(?:/?(?:p|div|h[1-6]|ul|ol|table|tr|section|article|blockquote)|br\s*/?)\b[^<>]{0,500}>",
+    re.IGNORECASE,
+)
+_HTML_ITEM_TAG_RE = re.compile(r"<li\b[^<>]{0,500}>", re.IGNORECASE)
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]{0,15}\b[^<>]{0,500}>")
+HTML_STRIPPED_WARNING = (
+    "the text was HTML: its tags were removed (pasting the page's text is safer)"
+)
+
+
+def _looks_like_html(text: str) -> bool:
+    return len(_HTML_BLOCK_TAG_RE.findall(text, 0, 20_000)) >= 2
+
+
+def _html_to_text(text: str) -> str:
+    text = _HTML_ITEM_TAG_RE.sub("\n- ", text)
+    text = _HTML_BLOCK_TAG_RE.sub("\n\n", text)
+    return html.unescape(_HTML_TAG_RE.sub("", text))
 
 
 def _normalise_text(text: str) -> list[str]:
@@ -2098,6 +2121,9 @@ def _looks_english(lines: list[str]) -> bool:
 
 def _parse(text: str) -> ParsedResolution:
     warnings: list[str] = []
+    if isinstance(text, str) and _looks_like_html(text):
+        text = _html_to_text(text)
+        warnings.append(HTML_STRIPPED_WARNING)
     lines = _normalise_text(text) if isinstance(text, str) else []
     non_empty = [index for index, line in enumerate(lines) if line]
     if not non_empty:

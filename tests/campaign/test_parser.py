@@ -1731,3 +1731,29 @@ def test_one_long_sentence_chaining_several_demands_gives_each_its_call() -> Non
         ("Council",),
     ]
     assert parsed.calls[-1].action == "consider targeted measures"
+
+
+def test_a_page_pasted_as_html_is_read_as_its_text_with_a_warning() -> None:
+    page = (
+        "<html><body><h1>Resolution on Uganda&#8217;s Anti-Homosexuality Act</h1>"
+        "<p>2023/2641(RSP) - 20/04/2023 - Text adopted by Parliament, single reading</p>"
+        "<p>The European Parliament adopted by 416 votes to 62, with 46 abstentions, a "
+        "resolution on Uganda.</p><p>President Museveni is called on to:</p>"
+        "<ul><li>refrain from signing the Act;</li><li>repeal the 2014 law.</li></ul>"
+        "<p>Parliament called on the Commission to <b>review</b> its aid &amp; cooperation.</p>"
+        "</body></html>"
+    )
+
+    parsed = parse_oeil_summary(page)
+
+    assert parsed.title == "Resolution on Uganda's Anti-Homosexuality Act"
+    assert parsed.procedure_reference == "2023/2641(RSP)"
+    assert [(c.addressees, c.action) for c in parsed.calls] == [
+        (("President Museveni",), "refrain from signing the Act"),
+        (("President Museveni",), "repeal the 2014 law"),
+        (("Commission",), "review its aid & cooperation"),
+    ]
+    assert any("HTML" in warning for warning in parsed.warnings)
+    # Text that merely mentions a tag is no page.
+    plain = parse_oeil_summary("Parliament called on the Commission to ban <p> tags.")
+    assert not any("HTML" in warning for warning in plain.warnings)
