@@ -251,6 +251,9 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     resolution_id: int | None = None
+    # Whom each created or updated campaign's call is addressed to, by title: what an
+    # organiser checks first in a dry run.
+    addressees: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def changed_anything(self) -> bool:
@@ -473,11 +476,13 @@ def resolution_import(
             if campaign is None:
                 _create_campaign(organisation=organisation, call=call, draft=draft, publish=publish)
                 report.created.append(draft.title)
+                report.addressees[draft.title] = parsed_call.addressees
             elif campaign.generated_hash == _draft_hash(draft):
                 report.unchanged.append(campaign.title)
             else:
                 _update_draft(campaign=campaign, draft=draft)
                 report.updated.append(draft.title)
+                report.addressees[draft.title] = parsed_call.addressees
 
         kept = {call.pk for call in matched.values()}
         gone = [call for call in existing if call.pk not in kept]

@@ -492,6 +492,12 @@ def test_the_command_dry_run_changes_nothing(organisation):
     )
     assert "dry run, nothing was written" in out.getvalue()
     assert Campaign.objects.count() == 0
+    # Each campaign it would create names whom it addresses, checked before anything is written.
+    would = [line for line in out.getvalue().splitlines() if "would create: " in line]
+    assert len(would) == 12
+    assert all("  → " in line for line in would)
+    assert any(line.endswith("→ Government of Kazakhstan") for line in would), would
+    assert any(line.endswith("→ President Tokayev") for line in would), would
 
 
 @pytest.mark.django_db

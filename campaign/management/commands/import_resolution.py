@@ -98,7 +98,10 @@ class Command(BaseCommand):
             ("update", report.updated),
         ):
             for title in titles:
-                self.stdout.write(f"  {prefix.lower() + verb if prefix else verb + 'd'}: {title}")
+                addressed = ", ".join(report.addressees.get(title, ())) or "no one named"
+                self.stdout.write(
+                    f"  {prefix.lower() + verb if prefix else verb + 'd'}: {title}  → {addressed}"
+                )
         for title in report.left_alone:
             self.stdout.write(f"  left alone (edited by an organiser or published): {title}")
         for title in report.disappeared:
