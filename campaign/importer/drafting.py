@@ -378,8 +378,15 @@ def _words(text: str) -> list[str]:
 def _strip_trailing_stopwords(text: str) -> str:
     words = _words(text.rstrip(" ,;:."))
     while len(words) > 1 and words[-1].lower().strip(",;:") in _TRAILING_STOPWORDS:
+        if words[-1].lower() == "ahead" and words[-2].lower() in _VERBS_BEFORE_AHEAD:
+            break  # "should the amendments go ahead": a particle, not "ahead of" cut short
         words.pop()
     return " ".join(words).rstrip(" ,;:.")
+
+
+_VERBS_BEFORE_AHEAD = frozenset(
+    {"go", "goes", "went", "gone", "going", "press", "push", "move", "moves", "forge", "plan"}
+)
 
 
 def _cut_at_first_clause(text: str) -> str:
@@ -674,9 +681,16 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     # Unless the call is on one person, whose "his" is most likely their own ("urged President
     # Tokayev to withdraw his order").
     if person is not None and not any(_PERSON_TITLES_RE.match(a) for a in call.addressees):
-        full = _pronouns_named(full, person)
+        named = _pronouns_named(full, person)
     elif call.has_explicit_addressee:
-        full = _possessives_named(full, call)
+        named = _possessives_named(full, call)
+    else:
+        named = full
+    # A name in place of "its" is worth no cut: "Make its loan conditional on respect for
+    # human rights" says more than "Make the International Monetary Fund's loan conditional on
+    # respect", cut to fit.
+    if len(named) <= limit or len(full) > limit:
+        full = named
     # "Demand that X respect Y and ensure Z" holds a verb phrase too, cut like one.
     verb_phrase = call.has_explicit_addressee or action.lower().startswith("that ")
 
@@ -696,11 +710,55 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
         # Cut further than the title, a "that"/"whether" clause may lose its verb ("ensure
         # that the elections | of 26 October are free"): then the title goes without "in X".
         cut_a_clause = shortened != title and _SUBORDINATE_RE.search(shortened) is not None
-        if shortened and len(shortened) <= room and not cut_a_clause:
+        if (
+            shortened
+            and len(shortened) <= room
+            and not cut_a_clause
+            and not _cut_loses_the_point(shortened, title)
+            and not _cut_a_place(shortened, full)
+        ):
             title = shortened + suffix
     return _capitalise(title)
 
 
+# What a cut made only to fit " in <country>" must not take away: the object of a noun
+# ("sustainability | of the public broadcaster", "conditional on respect | for human rights"),
+# a place of its own ("applied in full | in every Member State"), what a participle says
+# ("the travel ban imposed | on his family"), or one word ("should the amendments go | ahead").
+_NOUN_COMPLEMENT_OR_PLACE_RE = re.compile(
+    r"^(?:of|for|across|throughout|within|among"
+    r"|in (?:every|each|all|both|any|the|its|their|his|her|this|that|these|those))\b",
+    re.IGNORECASE,
+)
+
+
+def _cut_loses_the_point(shortened: str, title: str) -> bool:
+    """True when `shortened` (cut further than `title` to make room for " in <country>") lost
+    what the title needs; a cut at a clause (a purpose, a second verb) is fine."""
+    if shortened == title or not title.startswith(shortened):
+        return False
+    removed = title[len(shortened) :].split()
+    last = shortened.split()[-1] if shortened.split() else ""
+    return (
+        len(removed) < 2
+        or _NOUN_COMPLEMENT_OR_PLACE_RE.match(" ".join(removed[:2])) is not None
+        or (last.endswith("ed") and last.islower() and len(last) > 4)
+    )
+
+
+def _cut_a_place(shortened: str, full: str) -> bool:
+    """True when what the cuts took from `full` starts with a place of its own ("applied in
+    full | in every Member State"): " in <country>" would then say another place."""
+    if not full.startswith(shortened):
+        return False
+    removed = full[len(shortened) :].split()
+    return bool(removed) and _PLACE_PHRASE_RE.match(" ".join(removed[:2])) is not None
+
+
+_PLACE_PHRASE_RE = re.compile(
+    r"^(?:across|throughout|within|in (?:every|each|all|both|any|the|its|their|this|these))\b",
+    re.IGNORECASE,
+)
 _SUBORDINATE_RE = re.compile(r"\b(?:that|whether|which|who|where|when|if)\b", re.IGNORECASE)
 # "… in Tigray", "… in the Gaza Strip": the title already says where. A language is no place
 # ("broadcast in Persian", "in English", "in Arabic"), so words ending like one do not count.

@@ -858,3 +858,26 @@ def test_a_title_names_the_addressee_where_its_possessive_stood_right_after_the_
     text: str, title: str
 ) -> None:
     assert titles_of(text) == [title]
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "title"),
+    [
+        # "go ahead" keeps its particle.
+        ("The Commission is called on to use all the tools at its disposal should the "
+         "amendments go ahead.", "Slovakia",
+         "Use all the tools at its disposal should the amendments go ahead in Slovakia"),
+        # A name for "its" is worth no cut of what the call asks.
+        ("The International Monetary Fund is called on to make its loan conditional on "
+         "respect for human rights.", "Tunisia",
+         "Make its loan conditional on respect for human rights in Tunisia"),
+        # A title cut before a place of its own is not given another place.
+        ("Parliament called on the Commission and the Council to ensure that the European "
+         "Media Freedom Act is applied in full in every Member State.", "Slovakia",
+         "Ensure that the European Media Freedom Act is applied in full"),
+    ],
+)  # fmt: skip
+def test_a_title_never_trades_what_the_call_asks_for_a_place_or_a_name(
+    text: str, country: str, title: str
+) -> None:
+    assert titles_of(text, country=country) == [title]
