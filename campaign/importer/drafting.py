@@ -233,7 +233,7 @@ _CLAUSE_MARKERS = (
     " in line with ", " in accordance with ", " on the basis of ", " with a view to ",
     " as well as ", " including ", " in particular ", " notably ", " and to ", " while ",
     " whereas ", " without delay", " as soon as possible", " by means of ", " pending ",
-    " and for ", " if ",
+    " and for ", " if ", " \u2014 ", " \u2013 ",
 )  # fmt: skip
 # After these verbs "if" means "whether" and starts their object ("assess if the law
 # complies"); elsewhere it starts a condition ("suspend the agreement if no progress is made").
@@ -247,13 +247,16 @@ _LIST_ITEM = r"[\w'-]{1,40}(?: [A-Z][\w'-]{0,40}){0,3}"  # a word, or a name of 
 _WORD_LIST_AFTER_COMMA_RE = re.compile(_LIST_ITEM + r"(?:, " + _LIST_ITEM + r"){0,8},? (?:and|or) ")
 # "assess, in its annual report and where necessary, whether …": an aside between the verb and
 # its object, dropped so the title is not cut after the verb's first word.
+# A short aside without commas, whatever follows: "propose, by the end of 2024, binding rules".
+_SHORT_ASIDE_AFTER_VERB_RE = re.compile(r"^([a-z][\w-]*), [^;,]{1,60}, (?=[a-z])")
 _ASIDE_AFTER_VERB_RE = re.compile(
     r"^([a-z][\w-]*), [^;]{0,300}?, (?=(?:whether|that|how|if|the|a|an|its|their|all|any)\b)"
 )
 # A parenthesis explains ("(e.g. common standards, oversight)", "(the human rights clause)");
 # a title is shorter without it and must never be cut inside one. Only one set off by a space:
 # "Article 46(4)" and "Article 7(1) TEU" are references, and "Article 46" would be another.
-_PARENTHESIS_RE = re.compile(r" \([^()]{0,200}\)")
+# An aside in brackets, not letters in them ("to (re)open": a word goes on after it).
+_PARENTHESIS_RE = re.compile(r" \([^()]{0,200}\)(?!\w)")
 # Parentheses inside one ("(Regulation (EU, Euratom) 2020/2092)") go first, then the outer.
 _PARENTHESIS_DEPTH = 3
 
@@ -324,7 +327,10 @@ _TRAILING_STOPWORDS = _PREPOSITIONS | frozenset(
      "any", "as", "not", "this", "these", "those", "such", "both", "if", "unless", "whether",
      "when", "where", "while", "because", "since", "so", "than", "nor", "but",
      # the first word of "ahead of", "prior to", "instead of": nothing without the second
-     "ahead", "prior", "instead", "regardless", "irrespective"}
+     "ahead", "prior", "instead", "regardless", "irrespective",
+     # and of "relating to", "according to", "pursuant to", "owing to", "due to"
+     "relating", "related", "according", "pursuant", "owing", "due", "regarding",
+     "concerning"}
 )  # fmt: skip
 _DETERMINERS = frozenset(
     {"the", "a", "an", "all", "its", "their", "his", "her", "this", "these", "those", "that",
@@ -542,7 +548,9 @@ def _strip_trailing_adverbs(text: str) -> str:
 
 
 def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
+    """The first letter in upper case, past an opening quote or bracket ('"Recognise" …')."""
+    lead = len(text) - len(text.lstrip("\"'("))
+    return text[:lead] + text[lead : lead + 1].upper() + text[lead + 1 :]
 
 
 _FALLBACK_TITLE = "Act on the European Parliament's resolution"
@@ -670,6 +678,7 @@ def _title(*, resolution: ParsedResolution, call: ParsedCall, limit: int) -> str
     if call.has_explicit_addressee:
         action = _LEADING_CIRCUMSTANCE_RE.sub("", action)
         action = _ASIDE_AFTER_VERB_RE.sub(r"\1 ", _EMPTY_LEAD_RE.sub("", action))
+        action = _SHORT_ASIDE_AFTER_VERB_RE.sub(r"\1 ", action)
         action = _one_verb(action)
         full = f"Do not {action}" if negated else _capitalise(action)
     elif action.lower().startswith("that "):

@@ -500,9 +500,16 @@ def _html_to_text(text: str) -> str:
     return html.unescape(_HTML_TAG_RE.sub("", text))
 
 
+# Footnote markers pasted with the text: "the Iranian authorities[2]", "the Commission¹".
+_FOOTNOTE_MARK_RE = re.compile(
+    r"(?<=[^\s\d\[])(?:\[\d{1,3}\]|[\u00b9\u00b2\u00b3\u2070\u2074-\u2079]+)"
+)
+
+
 def _normalise_text(text: str) -> list[str]:
-    """Return the text's lines with spacing and quotes normalised (splitlines handles CRLF)."""
-    translated = text.translate(_TRANSLATION)
+    """Return the text's lines with spacing and quotes normalised (splitlines handles CRLF)
+    and footnote markers taken off the words they follow."""
+    translated = _FOOTNOTE_MARK_RE.sub("", text.translate(_TRANSLATION))
     return [_SPACES_RE.sub(" ", line).strip() for line in translated.splitlines()]
 
 
@@ -546,10 +553,14 @@ _STARTS_WITH_REFERENCE_RE = re.compile(r"^\(?" + _REFERENCE_PATTERN)
 _HEAD_LINES = 12
 _PAGE_CHROME_RE = re.compile(
     r"^(?:legislative observatory|european parliament|summary|procedure file|oeil"
-    r"|basic information|key events|documentation gateway|texts? adopted)$",
+    r"|basic information|key events|documentation gateway|texts? adopted"
+    # the text's document number on the Parliament's site: "P9_TA(2024)0031"
+    r"|p\d{1,2}_ta(?:-prov)?\(\d{4}\)\d{4})$",
     re.IGNORECASE,
 )
 _TEXTS_ADOPTED_INTRO_RE = re.compile(r"^(?:the )?european parliament,$", re.IGNORECASE)
+_NOT_IN_A_TEXT_ADOPTED = frozenset({"no vote figures found", "no procedure stage found"})
+_ADOPTED_TITLE_RE = re.compile(r"^european parliament resolution\b", re.IGNORECASE)
 _RECITAL_RE = re.compile(
     r"^(?:[A-Z]{1,2}[.)]\s+)?(?:whereas|having regard|having considered|recalling"
     r"|bearing in mind)\b",
@@ -684,7 +695,7 @@ def _looks_like_title(line: str) -> bool:
     # still the metadata line, never the title.
     if _STARTS_WITH_REFERENCE_RE.match(line) or _HEAD_DATE_RE.match(line):
         return False
-    if _BULLET_RE.match(line):
+    if _BULLET_RE.match(line) or _TEXTS_ADOPTED_INTRO_RE.match(line):
         return False
     if _RESOLUTION_TITLE_RE.match(line):
         return True
@@ -1234,8 +1245,9 @@ _ACTOR = r"(?:the )?(?:european )?(?:parliament|house|members|meps|it|resolution
 _ACTOR_BEFORE_VERB_RE = re.compile(
     r"(?:^|[ ,;:(])" + _ACTOR + r"(?: " + _ADVERB + r")*,? ?$", re.IGNORECASE
 )
-# "Parliament condemned X and called on Y to": the verb follows "and", Parliament opens.
-_AND_BEFORE_VERB_RE = re.compile(r"\b(?:and|but) (?:" + _ADVERB + r" )*$", re.IGNORECASE)
+# "Parliament condemned X and called on Y to", "Is alarmed by X; calls on Y to" (a numbered
+# paragraph of a text adopted): the verb follows "and" or ";", and Parliament opens.
+_AND_BEFORE_VERB_RE = re.compile(r"(?:\b(?:and|but)|;) (?:" + _ADVERB + r",? )*$", re.IGNORECASE)
 _ACTOR_OPENS_RE = re.compile(r"^(?:[^,]{1,60}, )?" + _ACTOR + r"\b", re.IGNORECASE)
 _IS_ACTOR_RE = re.compile(r"^" + _ACTOR + r"$", re.IGNORECASE)
 # A list's intro that names Parliament and no demand: "Parliament:", "The resolution also:",
@@ -1243,7 +1255,8 @@ _IS_ACTOR_RE = re.compile(r"^" + _ACTOR + r"$", re.IGNORECASE)
 _ACTOR_INTRO_RE = re.compile(r"(?:^|[ ,])" + _ACTOR + r"(?: " + _ADVERB + r")*:$", re.IGNORECASE)
 
 _ADDRESSED_VERBS = (
-    r"(?:called|calls|call|calling) (?:on|upon)|urged|urges|urge|asked|asks|ask|invited|invites"
+    r"(?:called|calls|call|calling)(?:, " + _ADVERB + r",)? (?:on|upon)"
+    r"|urged|urges|urge|asked|asks|ask|invited|invites"
     r"|invite|requested|requests|request|encouraged|encourages|encourage|exhorted|exhorts"
     r"|instructed|instructs|(?:reiterated|repeated|renewed|reiterates|repeats|renews)"
     r" (?:its|their) calls? (?:on|upon)|expected|expects|expect|wanted|wants|want"
@@ -1273,10 +1286,13 @@ _ACTIVE_VERB_RE = re.compile(
     r"|(?P<need>" + _NEED_FOR_VERBS + r"))\b",
     re.IGNORECASE,
 )
+# What makes an infinitive a demand NOT to act: "not to", "never to", "under no
+# circumstances (,) to", "in no case to", "neither to … nor to".
+_NEGATION = r"(?:not|never|neither|under no circumstances|in no case|on no account|at no time)"
 _PASSIVE_RE = re.compile(
     r"\b(?:is|are|was|were|has been|have been) (?:" + _ADVERB + r" )*(?:called (?:on|upon)|urged"
     r"|asked|invited|requested|encouraged|exhorted|instructed)(?: " + _ADVERB + r")*"
-    r"(?P<negation>,? not)? to(?=[ :]|$)",
+    r"(?P<negation>,? " + _NEGATION + r",?)? to(?=[ :]|$)",
     re.IGNORECASE,
 )
 _SENTENCE_OPENER_RE = re.compile(
@@ -1286,7 +1302,12 @@ _SENTENCE_OPENER_RE = re.compile(
     r"|third|firstly|secondly|thirdly|in conclusion)\b,? )+",
     re.IGNORECASE,
 )
-_TO_RE = re.compile(r"(?:,? )(?P<negation>not )?to(?= |:|$)")
+_TO_RE = re.compile(r"(?:,? )(?P<negation>" + _NEGATION + r",? )?to(?= |:|$)")
+# The same words written as an aside before "to": "urged the Commission, under no
+# circumstances, to resume …".
+_NOT_ONLY_END_RE = re.compile(r",? not (?:only|just|merely|simply),?$", re.IGNORECASE)
+_BUT_ALSO_RE = re.compile(r",? but also (?:to )?", re.IGNORECASE)
+_NEGATIVE_ASIDE_END_RE = re.compile(r",? " + _NEGATION + r",?$", re.IGNORECASE)
 _NEXT_WORD_RE = re.compile(r" ?([^ ]{0,40})")
 # A second, separate demand inside the same sentence: "… and urged the Commission to …".
 # After a semicolon Parliament may take the floor again without "and": "…; it further urged
@@ -1294,8 +1315,14 @@ _NEXT_WORD_RE = re.compile(r" ?([^ ]{0,40})")
 _SECOND_CALL_RE = re.compile(
     r"(?:[,;]? (?:and|while|whereas) |; )(?:it |parliament |members |the resolution )?"
     r"(?:" + _ADVERB + r" )*(?="
-    r"(?:called|calls|call) (?:on|upon) |urged |urges |asked |asks |invited |invites "
-    r"|requested |requests |encouraged |encourages )",
+    r"(?:called|calls|call)(?:, [a-z][a-z ]{1,40},)? (?:on|upon) "
+    r"|(?:urged|urges|asked|asks|invited|invites|requested|requests|encouraged|encourages)"
+    r"(?: |, [a-z][a-z ]{1,40}, ))"
+    # "…, urged the Commission to …, asked the EEAS to …": a comma alone, before a verb of
+    # asking and whom it asks.
+    r"|, (?=(?:called|calls) (?:on|upon) (?:the |its |all |[A-Z])"
+    r"|(?:urged|urges|asked|asks|invited|invites|requested|requests|encouraged|encourages)"
+    r" (?:the |its |all |[A-Z]))",
     re.IGNORECASE,
 )
 # A second demand in the passive: "…, and Europol is encouraged to …", "…; the Commission is
@@ -1361,6 +1388,12 @@ _KNOWN_TARGETS = frozenset(
 )
 _TARGET_OF_COUNTRY_RE = re.compile(r"^(?:" + _alternation(set(_ROLES.values())) + r") of [A-Z]")
 _ELIDED_SECOND_CALL_RE = re.compile(r"[,;]? and (?:also )?(?:on|upon) (?=(?:the )?[A-Z])")
+# "called on the Council to adopt sanctions and the Commission to suspend funding": the verb
+# is not repeated, only whom it asks: a known target after "the" ("cooperation between the EU
+# and the African Union to tackle …", "support Armenia and Georgia to resist …" ask no one).
+_ELIDED_ADDRESSEE_RE = re.compile(
+    r"(?:[,;]? and |, )(?=(?P<addressee>(?:the|its) [A-Z][\w'-]*(?: [\w'-]+){0,5}) to [a-z])"
+)
 _MAX_ADDRESSEE_CHARS = 400
 # Every resolution ends by instructing Parliament's President to forward it to those it
 # concerns: a formality, never a demand to campaign on.
@@ -1414,17 +1447,41 @@ def _split_addressee_and_action(rest: str) -> tuple[str, str] | None:
         if not addressee:
             continue
         next_word_match = _NEXT_WORD_RE.match(rest, match.end())
-        next_word = next_word_match.group(1) if next_word_match else ""
+        # A quoted or bracketed verb is still the verb: to "recognise" …, to (re)open …
+        next_word = next_word_match.group(1).lstrip("\"'(") if next_word_match else ""
         is_list_intro = next_word in ("", ":") or next_word.startswith(":")
         if not is_list_intro and (
             not next_word[:1].islower() or next_word.lower().strip(",;:") in _DETERMINERS
         ):
             continue
         action = rest[match.end() :]
-        if match.group("negation"):
-            action = f"not to {action.strip()}"
+        negated = match.group("negation") is not None
+        not_only = _NOT_ONLY_END_RE.search(addressee)
+        if not_only is not None:
+            # "called on the Council not only to condemn but also to sanction …": what it
+            # adds is the demand ("condemn and sanction" would be titled "Condemn …").
+            addressee = addressee[: not_only.start()]
+            but_also = _BUT_ALSO_RE.search(action)
+            if but_also is not None:
+                action = action[but_also.end() :]
+        aside = _NEGATIVE_ASIDE_END_RE.search(addressee)
+        if aside is not None:
+            addressee, negated = addressee[: aside.start()].strip(" ,"), True
+        if not addressee:
+            continue
+        if negated:
+            action = negated_action(action)
+        elif re.match(r"\s*not\b", action):  # "to not extradite"
+            action = negated_action(action.strip()[len("not") :])
         return addressee, action
     return None
+
+
+def negated_action(action: str) -> str:
+    """The action of a demand not to act, as "not to …": "fund nor to endorse X" (after
+    "neither to") becomes "not to fund or endorse X"."""
+    action = re.sub(r",? nor (?:to )?", " or ", action.strip())
+    return f"not to {action}"
 
 
 def _addressed_call(
@@ -1713,6 +1770,9 @@ def _passive_addressee(before: str, passive: re.Match[str]) -> str | None:
 _CHAINED_CALLS_AT_MOST = 8
 
 
+_LEADING_ASIDE_RE = re.compile(r"^, [a-z][a-z-]*(?: [a-z][a-z-]*){0,5},(?= )")
+
+
 def _calls_in_sentence(
     sentence: str,
     previous: list[str],
@@ -1747,7 +1807,7 @@ def _calls_in_sentence(
         prefix = _passive_addressee(sentence[: passive.start()], passive)
         action = sentence[passive.end() :]
         if passive.group("negation"):
-            action = f"not to {action.strip()}"
+            action = negated_action(action)
         call = addressed(prefix, action) if prefix is not None else None
         if call is not None:
             return cleaned(call)
@@ -1767,7 +1827,8 @@ def _calls_in_sentence(
     for verb in _ACTIVE_VERB_RE.finditer(sentence):
         if not _parliament_speaks(sentence, verb.start()):
             continue
-        rest = sentence[verb.end() :]
+        # "urges, in addition, the Member States to …": the aside is no addressee.
+        rest = _LEADING_ASIDE_RE.sub("", sentence[verb.end() :])
         if verb.group("need") is not None:
             need = _split_addressee_and_action(rest)
             if need is None or not need[1].strip() or not _looks_like_actor(need[0], country):
@@ -1855,6 +1916,16 @@ def _with_cleaned_action(
         )
         if (match := pattern.search(action)) is not None
     ]
+    elided = next(
+        (
+            match
+            for match in _ELIDED_ADDRESSEE_RE.finditer(action)
+            if _names_known_targets(match.group("addressee"), country)
+        ),
+        None,
+    )
+    if elided is not None:
+        candidates.append((elided.start(), elided, "Parliament called on "))
     second: re.Match[str] | None = None
     prefix = ""
     if candidates:
@@ -1986,7 +2057,10 @@ def _bullet_calls(
         return []
     found = _calls_in_sentence(text, previous, country, warnings)
     if not found and actor_list:
-        found = _calls_in_sentence(f"Parliament {text}", previous, country, warnings)
+        # Each sentence of a numbered paragraph is Parliament's: "1. Calls on the Commission
+        # to propose a directive. Urges the Member States to transpose it."
+        for sentence in _split_sentences(text):
+            found += _calls_in_sentence(f"Parliament {sentence}", previous, country, warnings)
     return found
 
 
@@ -2002,15 +2076,52 @@ _RUNS_ON_RE = re.compile(
 )
 
 
+# A list written inline: "to: (a) publish X; (b) condition Y; and (c) report Z".
+_INLINE_ITEM_RE = re.compile(r"(?:^|;\s*(?:and\s+)?)\(?(?P<label>[a-h]|i{1,3}|iv|vi{0,3})\)\s+")
+
+
+def _inline_items(call: _RawCall) -> list[_RawCall]:
+    """A call whose action is an inline list of two or more lettered (or numbered in roman)
+    items, each one a call of its own on the same addressees."""
+    if not call.action.startswith(("(a) ", "a) ", "(i) ", "i) ")):
+        return [call]
+    marks = list(_INLINE_ITEM_RE.finditer(call.action))
+    if len(marks) < 2:
+        return [call]
+    ends = [mark.start() for mark in marks[1:]] + [len(call.action)]
+    items = [
+        _clean_action(call.action[mark.end() : end]) for mark, end in zip(marks, ends, strict=True)
+    ]
+    return [
+        _RawCall(
+            addressee_as_written=call.addressee_as_written,
+            addressees=call.addressees,
+            explicit=call.explicit,
+            action=item,
+            source=call.source,
+        )
+        for item in items
+        if item
+    ]
+
+
 def _item_call(intro: _RawCall, action: str, source: str) -> _RawCall:
-    """A list item's call: the intro's addressees, the item's action."""
+    """A list item's call: the intro's addressees, the item's action (completing the intro's
+    own "ensure that:", if it has one)."""
+    # (A demand naming no one, "urged the following measures:", lists the demands themselves.)
+    stem = intro.action[:-1].rstrip() if intro.explicit and intro.action.endswith(":") else ""
     return _RawCall(
         addressee_as_written=intro.addressee_as_written,
         addressees=intro.addressees,
         explicit=intro.explicit,
-        action=action,
+        action=_completed(stem, action) if stem else action,
         source=source,
     )
+
+
+def _completed(stem: str, item: str) -> str:
+    """ "ensure that" + "journalists are protected", "take these steps" + "repeal the law"."""
+    return f"{stem}{' ' if _RUNS_ON_RE.search(stem) else ': '}{item}"
 
 
 def _list_item_calls(
@@ -2046,14 +2157,13 @@ def _list_item_calls(
             and nested != markers[index]
         ):
             stem = action[:-1].rstrip()
-            joiner = " " if _RUNS_ON_RE.search(stem) else ": "
             previous.append(bullet_text)
             index += 1
             while index < len(blocks) and blocks[index][0] and markers[index] == nested:
                 sub_action = _clean_action(blocks[index][1])
                 if sub_action:
                     source = f"{bullet_text} {blocks[index][1]}"
-                    calls.append(_item_call(intro, f"{stem}{joiner}{sub_action}", source))
+                    calls.append(_item_call(intro, _completed(stem, sub_action), source))
                 previous.append(blocks[index][1])
                 index += 1
             del previous[:-5]
@@ -2199,7 +2309,14 @@ def _parse(text: str) -> ParsedResolution:
     if adopted_on is None:
         # The "texts adopted" layout: "European Parliament resolution of 14 March 2024 on …",
         # or its page's header.
-        in_title = _DATE_IN_TITLE_RE.search(title)
+        in_title = _DATE_IN_TITLE_RE.search(title) or next(
+            (
+                found
+                for found in map(_DATE_IN_TITLE_RE.search, (lines[i] for i in head))
+                if found is not None
+            ),
+            None,
+        )
         adopted_on = _parse_date(in_title.group("date")) if in_title else header_date
     if reference is None:
         in_text = title_reference or _REFERENCE_RE.search("\n".join(lines))
@@ -2240,8 +2357,11 @@ def _parse(text: str) -> ParsedResolution:
     actor_list = False
     # The "texts adopted" layout: "The European Parliament," then its recitals ("– having
     # regard to …", "A. whereas …") and its numbered paragraphs, each a sentence of
-    # Parliament's ("1. Calls on …"), to the end of the text.
-    adopted_layout = False
+    # Parliament's ("1. Calls on …"), to the end of the text. Its title says so too, when the
+    # paste starts there and skips the rest ("European Parliament resolution of …", then
+    # "1. Calls on …").
+    adopted_layout = _ADOPTED_TITLE_RE.match(title) is not None
+    actor_list = adopted_layout
 
     def own_call(in_actor_list: bool) -> Callable[[str], bool]:
         """Does a bullet make a call of its own (and so end the list above it)?"""
@@ -2269,7 +2389,8 @@ def _parse(text: str) -> ParsedResolution:
             # A bullet outside a "… called on to:" list is a call only when it says so itself
             # ("- Parliament called on …", "- the Commission is urged to …"); else background.
             found = _bullet_calls(block_text, actor_list, previous, country, warnings)
-            if found and not found[0].action and index < len(blocks) and blocks[index][0]:
+            opens_a_list = bool(found) and (not found[0].action or found[0].action.endswith(":"))
+            if opens_a_list and index < len(blocks) and blocks[index][0]:
                 # "- called on the EU to:" with its own items below ("(a) add …; (b) support
                 # …"): each item is a call on the EU, up to the next bullet that makes a call
                 # of its own (the outer list goes on) or the end of the list.
@@ -2341,6 +2462,11 @@ def _parse(text: str) -> ParsedResolution:
         if kept:
             context.append(" ".join(kept))
 
+    raw_calls = [item for call in raw_calls for item in _inline_items(call)]
+    if adopted_layout:
+        # A text adopted states neither the vote nor the procedure's stage: saying so for
+        # each one is noise.
+        warnings[:] = [w for w in warnings if w not in _NOT_IN_A_TEXT_ADOPTED]
     if not _looks_english(lines):
         # Every pattern here is English: in a French or German summary nothing reads right,
         # and any "call" found would be a stray English fragment.

@@ -881,3 +881,23 @@ def test_a_title_never_trades_what_the_call_asks_for_a_place_or_a_name(
     text: str, country: str, title: str
 ) -> None:
     assert titles_of(text, country=country) == [title]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("Parliament called on the Commission to propose, by the end of 2024, binding rules on "
+         "the export of cyber-surveillance items.",
+         "Propose binding rules on the export of cyber-surveillance items"),
+        ("Parliament called on the Member States to consider moving to qualified majority "
+         "voting in CFSP matters relating to human rights.",
+         "Consider moving to qualified majority voting in CFSP matters"),
+        ("Parliament called on the EEAS to monitor the trials of protesters \u2014 all of them "
+         "\u2014 and report back.",
+         "Monitor the trials of protesters"),
+        ("Parliament called on the Commission to (re)open the negotiations.",
+         "(Re)open the negotiations"),
+    ],
+)  # fmt: skip
+def test_titles_pass_an_aside_and_never_end_on_a_dangling_word(text: str, title: str) -> None:
+    assert titles_of(text) == [title]

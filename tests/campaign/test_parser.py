@@ -1757,3 +1757,151 @@ def test_a_page_pasted_as_html_is_read_as_its_text_with_a_warning() -> None:
     # Text that merely mentions a tag is no page.
     plain = parse_oeil_summary("Parliament called on the Commission to ban <p> tags.")
     assert not any("HTML" in warning for warning in plain.warnings)
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Parliament urged the Commission, under no circumstances, to resume the talks.",
+         [(("Commission",), "not to resume the talks")]),
+        ("Parliament called on Interpol never to process politically motivated red notices.",
+         [(("Interpol",), "not to process politically motivated red notices")]),
+        ("Parliament called on the Member States under no circumstances to extradite activists.",
+         [(("Member States",), "not to extradite activists")]),
+        ("Parliament called on the Commission neither to fund nor to endorse the project.",
+         [(("Commission",), "not to fund or endorse the project")]),
+        ("The Member States are urged never to extradite activists.",
+         [(("Member States",), "not to extradite activists")]),
+        ("Parliament called on the Member States to not extradite activists.",
+         [(("Member States",), "not to extradite activists")]),
+        ("Parliament called on the authorities to stop the executions.",
+         [(("authorities",), "stop the executions")]),
+    ],
+)  # fmt: skip
+def test_a_demand_not_to_act_keeps_its_negation_however_written(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
+
+
+def test_numbered_paragraphs_read_each_call_after_a_semicolon_an_aside_or_a_full_stop() -> None:
+    parsed = parse_oeil_summary(
+        "The European Parliament,\n\n"
+        "1. Is alarmed by the use of spyware; calls on the Member States to impose a "
+        "moratorium on spyware exports;\n"
+        "2. Believes that dialogues should involve defenders; requests the EEAS to consult "
+        "civil society;\n"
+        "3. Stresses the importance of the Directive; calls, therefore, on the Commission to "
+        "mainstream it;\n"
+        "4. Calls on the Commission to propose a directive; urges, in addition, the Member "
+        "States to transpose it;\n"
+        "5. Calls on the Council to adopt sanctions. Urges the EEAS to monitor the trials.\n"
+        "6. Notes that the Commission has called on the Member States to act; regrets that "
+        "they did not;\n"
+    )
+
+    assert [(c.addressees, c.action) for c in parsed.calls] == [
+        (("Member States",), "impose a moratorium on spyware exports"),
+        (("EEAS",), "consult civil society"),
+        (("Commission",), "mainstream it"),
+        (("Commission",), "propose a directive"),
+        (("Member States",), "transpose it"),
+        (("Council",), "adopt sanctions"),
+        (("EEAS",), "monitor the trials"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Parliament called on the Council to adopt sanctions and the Commission to suspend "
+         "funding.",
+         [(("Council",), "adopt sanctions"), (("Commission",), "suspend funding")]),
+        ("Parliament called on the Council to impose sanctions, urged the Commission to suspend "
+         "funding, asked the EEAS to monitor trials and called on the UN to investigate.",
+         [(("Council",), "impose sanctions"), (("Commission",), "suspend funding"),
+          (("EEAS",), "monitor trials"), (("UN",), "investigate")]),
+        # Not an addressee: names joined inside the action.
+        ("Parliament called on the Commission to strengthen cooperation between the EU and the "
+         "African Union to tackle smuggling.",
+         [(("Commission",), "strengthen cooperation between the EU and the African Union to "
+           "tackle smuggling")]),
+        ("Parliament called on the Commission to support Armenia and Georgia to resist pressure.",
+         [(("Commission",), "support Armenia and Georgia to resist pressure")]),
+        ("Parliament called on the Commission to \u201crecognise\u201d the result.",
+         [(("Commission",), '"recognise" the result')]),
+        ("Parliament called on the Commission to (re)open the negotiations.",
+         [(("Commission",), "(re)open the negotiations")]),
+    ],
+)  # fmt: skip
+def test_each_addressee_of_a_chain_gets_its_own_demand(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The European Parliament,\n\n1. Calls on the Commission to ensure that:\n"
+        "(a) journalists are protected;\n(b) NGOs are funded;\n2. Urges the Council to act.\n",
+        "Parliament called on the Commission to ensure that:\n\n- journalists are protected;\n"
+        "- NGOs are funded.\n\nParliament urged the Council to act.\n",
+    ],
+)
+def test_a_call_ending_in_ensure_that_is_completed_by_each_item_below(text: str) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == [
+        (("Commission",), "ensure that journalists are protected"),
+        (("Commission",), "ensure that NGOs are funded"),
+        (("Council",), "act"),
+    ]
+
+
+def test_a_text_adopted_pasted_from_its_title_or_with_page_header_and_footnotes() -> None:
+    from_title = parse_oeil_summary(
+        "European Parliament resolution of 18 January 2024 on the case of Ahmadreza Djalali "
+        "in Iran (2024/2501(RSP))\n\n"
+        "1. Calls on the Iranian authorities to release Ahmadreza Djalali immediately;\n"
+        "2. Urges the Council to adopt sanctions;\n"
+    )
+    with_header = parse_oeil_summary(
+        "Texts adopted\nP9_TA(2024)0031\nCase of Ahmadreza Djalali in Iran\n"
+        "European Parliament resolution of 18 January 2024 on the case of Ahmadreza Djalali "
+        "in Iran (2024/2501(RSP))\n\nThe European Parliament,\n\n"
+        "1. Calls on the Iranian authorities[2] to release Ahmadreza Djalali immediately;\n"
+        "2. Urges the Council\u00b9 to adopt sanctions;\n"
+    )
+
+    for parsed in (from_title, with_header):
+        assert [(c.addressees, c.action) for c in parsed.calls] == [
+            (("Authorities of Iran",), "release Ahmadreza Djalali immediately"),
+            (("Council",), "adopt sanctions"),
+        ]
+        assert (parsed.adopted_on, parsed.country) == (date(2024, 1, 18), "Iran")
+        assert parsed.procedure_reference == "2024/2501(RSP)"
+        # Neither the vote nor the stage is part of a text adopted: no warning about them.
+        assert parsed.warnings == ()
+    assert with_header.title == "Case of Ahmadreza Djalali in Iran"
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Parliament asked the Commission to: (a) publish the assessment; (b) condition any "
+         "disbursement on human rights; and (c) report every six months.",
+         [(("Commission",), "publish the assessment"),
+          (("Commission",), "condition any disbursement on human rights"),
+          (("Commission",), "report every six months")]),
+        ("Parliament called on the Council not only to condemn but also to sanction the "
+         "perpetrators.",
+         [(("Council",), "sanction the perpetrators")]),
+        ("Parliament called on the authorities to release all those detained, the Commission "
+         "to suspend budget support.",
+         [(("authorities",), "release all those detained"),
+          (("Commission",), "suspend budget support")]),
+    ],
+)  # fmt: skip
+def test_inline_lists_not_only_and_comma_chains(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
