@@ -160,7 +160,8 @@ def resolution_parse(*, text: str) -> ParsedResolution:
     if not parsed.calls:
         raise ImportInputError(
             "No calls were found: the text has no 'Parliament called on … to …', "
-            f"'… is urged to …' or similar sentence.{_could_not_parse(parsed)}"
+            "'… is urged to …' or similar sentence, nor numbered paragraphs under 'The "
+            f"European Parliament,' ('1. Calls on … to …').{_could_not_parse(parsed)}"
         )
     if len(parsed.calls) > MAX_CALLS_PER_IMPORT:
         raise ImportInputError(
