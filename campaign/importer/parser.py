@@ -1565,6 +1565,14 @@ _ACTOR_NOUNS_RE = re.compile(
 )
 
 
+_ACTOR_BODY_RE = re.compile(
+    r"(?:the |all |all the )(?:[a-z][\w-]* ){0,2}(?:authorities|government|governments|parties"
+    r"|community|states|countries|institutions|donors|actors|partners|leaders)"
+    r"(?: (?:to|of|in) the [\w -]{1,40})?",
+    re.IGNORECASE,
+)
+
+
 def _looks_like_actor(written: str, country: str | None) -> bool:
     """True when ``written`` (an addressee as it stands) names someone who can act: a known
     target, a pronoun, a proper name ("Frontex", "the VP/HR") or a body ("the authorities")."""
@@ -1601,7 +1609,11 @@ def _insisted_call(
     stands between "that" and "must" is an actor ("… that any release of funds must be
     conditional" states a principle, and stays context)."""
     addressee = insisted.group("addressee")
-    if not _names_known_targets(addressee, country):
+    # Known targets, or a body named by its noun ("all parties", "the international
+    # community"); "any release of funds must be conditional" names no one.
+    if not (
+        _names_known_targets(addressee, country) or _ACTOR_BODY_RE.fullmatch(addressee) is not None
+    ):
         return None
     return _addressed_call(
         addressee_as_written=addressee,

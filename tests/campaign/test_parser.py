@@ -1905,3 +1905,21 @@ def test_inline_lists_not_only_and_comma_chains(
     text: str, calls: list[tuple[tuple[str, ...], str]]
 ) -> None:
     assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
+
+
+@pytest.mark.parametrize(
+    ("text", "calls"),
+    [
+        ("Parliament insists that all parties must respect international humanitarian law.",
+         [(("all parties",), "respect international humanitarian law")]),
+        ("Parliament insists that the international community must increase aid.",
+         [(("international community",), "increase aid")]),
+        ("Parliament insisted that all parties to the conflict must not target civilians.",
+         [(("all parties to the conflict",), "not to target civilians")]),
+        ("Parliament insisted that any release of funds must be conditional on reforms.", []),
+    ],
+)  # fmt: skip
+def test_insisting_that_a_body_named_by_its_noun_must_act_is_a_call_on_it(
+    text: str, calls: list[tuple[tuple[str, ...], str]]
+) -> None:
+    assert [(c.addressees, c.action) for c in parse_oeil_summary(text).calls] == calls
