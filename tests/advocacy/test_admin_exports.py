@@ -11,7 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from campaign.models import AuditEntry, OrganisationRole
-from tests.factories import MembershipFactory, PetitionFactory, SignatureFactory, SupporterFactory
+from tests.factories import (
+    LetterFactory,
+    MembershipFactory,
+    PetitionFactory,
+    SignatureFactory,
+    SupporterFactory,
+)
 
 
 @pytest.fixture
@@ -62,6 +68,25 @@ def test_letter_export_streams_a_header_even_when_empty(client, editor):
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode()
     assert text.startswith("letter_id,created_at,status")
+
+
+@pytest.mark.django_db
+def test_letter_export_leaves_out_letters_awaiting_confirmation_unless_asked_by_name(
+    client, editor
+):
+    from advocacy.models import LetterStatus
+
+    campaign = PetitionFactory(campaign__organisation=editor.organisation).campaign
+    LetterFactory(request__campaign=campaign, request__supporter__email="typed@example.net")
+    sent = LetterFactory(request__campaign=campaign, status=LetterStatus.SENT)
+    url = reverse("admin:advocacy_letter_export", args=[campaign.pk])
+
+    # Whoever typed the address may not own it: not handed on in bulk by default.
+    default = _rows(client.get(url))
+    assert [row["letter_id"] for row in default] == [str(sent.pk)]
+    assert "typed@example.net" not in str(default)
+    waiting = _rows(client.get(url, {"status": LetterStatus.AWAITING_CONFIRMATION}))
+    assert [row["supporter_email"] for row in waiting] == ["typed@example.net"]
 
 
 @pytest.mark.django_db
