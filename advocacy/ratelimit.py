@@ -11,7 +11,9 @@ for a while is better than refusing every supporter.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
 import logging
 import time
 import weakref
@@ -51,17 +53,28 @@ class Counter:
     limit: int
 
 
+def _key_digest(key: str) -> str:
+    """No raw e-mail address in a Redis key, nor a plain hash of one (a list of addresses
+    hashed the same way would name them): a keyed hash, under a key derived from SECRET_KEY."""
+    return hmac.new(_digest_key(), key.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+@functools.cache
+def _digest_key_for(secret: str) -> bytes:
+    return hashlib.sha256(f"resolute.ratelimit:{secret}".encode()).digest()
+
+
+def _digest_key() -> bytes:
+    return _digest_key_for(settings.SECRET_KEY)
+
+
 def ratelimit_hits(*, counters: Sequence[Counter], window_seconds: int) -> list[RateLimitResult]:
     """Count one event on each counter in the current window and say, for each, whether it is
     within its limit. On Redis all counters are bumped in one round trip."""
     now = int(time.time())
     window_start = now - now % window_seconds
     retry_after = max(1, window_start + window_seconds - now)
-    keys = [
-        # Hashed: no raw e-mail addresses in Redis keys.
-        f"rl:{c.scope}:{hashlib.sha256(c.key.encode()).hexdigest()[:32]}:{window_start}"
-        for c in counters
-    ]
+    keys = [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
     try:
         counts = _incr_all(keys, timeout=window_seconds + 1)
     except Exception as exc:  # redis-py raises many types; all mean "no counter"

@@ -192,3 +192,25 @@ def test_counters_are_bumped_together_and_expire_with_their_window():
     assert keys
     # Every counter carries an expiry: none outlives its window.
     assert all(0 < client.ttl(key) <= 61 for key in keys)
+
+
+def test_a_counter_key_names_no_address_and_is_no_plain_hash_of_one(settings):
+    import hashlib
+
+    from django.core.cache import caches
+
+    from advocacy.ratelimit import Counter, ratelimit_hits
+
+    address = f"ana.{uuid.uuid4().hex[:8]}@example.org"
+    ratelimit_hits(counters=[Counter("t-key", address, 5)], window_seconds=60)
+
+    backend = caches["default"]
+    client = backend._cache.get_client(write=True)
+    [key] = [k.decode() for k in client.keys(backend.make_and_validate_key("rl:t-key:*"))]
+    digest = key.split(":")[-2]
+    assert address not in key
+    # A list of addresses hashed the same way would name whose counter this is.
+    assert digest != hashlib.sha256(address.encode()).hexdigest()[:32]
+    # Keyed by the deployment's secret: another secret, another key.
+    settings.SECRET_KEY = "another-secret-" + "x" * 50
+    assert ratelimit._key_digest(address) != digest
