@@ -68,12 +68,34 @@ def _digest_key() -> bytes:
     return _digest_key_for(settings.SECRET_KEY)
 
 
+def _window(window_seconds: int) -> tuple[int, int]:
+    """This window's start and the seconds until the next one."""
+    now = int(time.time())
+    window_start = now - now % window_seconds
+    return window_start, max(1, window_start + window_seconds - now)
+
+
+def ratelimit_counts(*, counters: Sequence[Counter], window_seconds: int) -> list[RateLimitResult]:
+    """Each counter's count in the current window, without counting anything; allowed while
+    below its limit (one more event would still be within it). Fails open like the hits."""
+    window_start, retry_after = _window(window_seconds)
+    keys = [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
+    try:
+        found = caches["default"].get_many(keys)
+    except Exception as exc:  # redis-py raises many types; all mean "no counter"
+        logger.warning("rate limiting unavailable, failing open: %s", exc)
+        return [RateLimitResult(True, 0, 0) for _ in counters]
+    counts = [int(found.get(key) or 0) for key in keys]
+    return [
+        RateLimitResult(count < c.limit, count, retry_after)
+        for c, count in zip(counters, counts, strict=True)
+    ]
+
+
 def ratelimit_hits(*, counters: Sequence[Counter], window_seconds: int) -> list[RateLimitResult]:
     """Count one event on each counter in the current window and say, for each, whether it is
     within its limit. On Redis all counters are bumped in one round trip."""
-    now = int(time.time())
-    window_start = now - now % window_seconds
-    retry_after = max(1, window_start + window_seconds - now)
+    window_start, retry_after = _window(window_seconds)
     keys = [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
     try:
         counts = _incr_all(keys, timeout=window_seconds + 1)

@@ -397,6 +397,11 @@ RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
 RATELIMIT_WINDOW_SECONDS = env_int("RATELIMIT_WINDOW_SECONDS", 3600, minimum=1)
 RATELIMIT_PER_IP = env_int("RATELIMIT_PER_IP", 30, minimum=1)
 RATELIMIT_PER_EMAIL = env_int("RATELIMIT_PER_EMAIL", 5, minimum=1)
+# Failed sign-ins to the admin: past either limit within the window, sign-ins for that name or
+# from that address are refused until the window ends (advocacy/login_throttle.py).
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 10, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=60)
 # Benchmark clients (load generators) are exempt from the per-IP limit.
 RATELIMIT_ALLOWED_IPS = env_list("RATELIMIT_ALLOWED_IPS", [])
 # Dotted path to a callable(domain: str) -> bool that says "this domain is disposable".
