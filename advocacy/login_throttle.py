@@ -63,9 +63,7 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
             refused = [result for result in results if not result.allowed]
             if refused:
                 wait = max(result.retry_after for result in refused)
-                logger.warning(
-                    "admin sign-in refused after too many failures (%s)", username[:100]
-                )
+                logger.warning("admin sign-in refused after too many failures (%s)", username[:100])
                 raise forms.ValidationError(
                     "Too many failed sign-ins. Please try again in %(minutes)d minute(s).",
                     code="throttled",
