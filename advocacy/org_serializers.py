@@ -73,12 +73,19 @@ class CampaignSerializer(
         extra_kwargs = {"title": {"max_length": 200}, "summary": {"max_length": 5_000}}
 
     def validate_slug(self, value: str) -> str:
+        # Lower case, as campaign_create writes a new one: one address, however it is typed.
+        value = value.lower()
         # Declared above, so DRF adds no uniqueness check of its own. On create a taken slug
         # gets a suffix (campaign_create); on update the organiser chose it: say so.
         if self.instance is not None:
             taken = Campaign.objects.filter(slug=value).exclude(pk=self.instance.pk)
             if taken.exists():
                 raise serializers.ValidationError(SLUG_TAKEN)
+        return value
+
+    def validate_languages(self, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("Name each language once.")
         return value
 
 

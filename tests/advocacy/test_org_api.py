@@ -301,6 +301,19 @@ def test_the_schema_says_a_viewer_token_gets_no_personal_data(client):
             assert described.get("nullable") or {"type": "null"} in described.get("oneOf", [])
 
 
+@pytest.mark.django_db
+def test_a_campaign_slug_is_lower_case_whether_created_or_changed_and_languages_unique(api_a):
+    created = api_a.post("/api/v1/org/campaigns/", {"title": "T", "slug": "UPPER"}, format="json")
+    assert created.status_code == 201 and created.json()["slug"] == "upper"
+    url = f"/api/v1/org/campaigns/{created.json()['id']}/"
+
+    changed = api_a.patch(url, {"slug": "Free-Them"}, format="json")
+    twice = api_a.patch(url, {"languages": ["en", "en"]}, format="json")
+
+    assert changed.status_code == 200 and changed.json()["slug"] == "free-them"
+    assert twice.status_code == 400 and "languages" in twice.json()["error"]["fields"]
+
+
 # --- Import ---------------------------------------------------------------------------------
 
 
