@@ -157,7 +157,17 @@ class OrganisationScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         for obj in formset.deleted_objects:
             obj.delete()
         for obj, names in formset.changed_objects:
-            changed_fields_save(obj, self.inline_changed_fields(obj, list(names)))
+            saved = self.inline_changed_fields(obj, list(names))
+            changed_fields_save(obj, saved)
+            # Recorded like the parent's own change (a petition's text or consent, say).
+            audit_record(
+                action=f"{obj._meta.model_name}.update",
+                organisation=self._organisation_of(form.instance),
+                actor=request.user,
+                obj=obj,
+                detail={"fields": sorted(saved)},
+                request=request,
+            )
         for obj in formset.new_objects:
             obj.save()
         formset.save_m2m()

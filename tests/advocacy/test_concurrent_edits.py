@@ -20,7 +20,7 @@ from django.db.models.signals import pre_save
 from django.test import Client
 
 from advocacy.models import Webhook
-from campaign.models import Campaign, CampaignStatus, OrganisationRole, Petition
+from campaign.models import AuditEntry, Campaign, CampaignStatus, OrganisationRole, Petition
 from tests.factories import MembershipFactory, PetitionFactory, org_api_client
 
 
@@ -226,3 +226,6 @@ def test_the_admin_counts_a_new_consent_version_and_never_edits_the_status(clien
     petition.refresh_from_db()
     assert campaign.status == CampaignStatus.LIVE
     assert (petition.consent_text, petition.consent_version) == ("A new consent text", 3)
+    # The inline's change is in the audit log, as the campaign's own would be.
+    entry = AuditEntry.objects.get(action="petition.update")
+    assert entry.detail == {"fields": ["consent_text", "consent_version"]}
