@@ -75,11 +75,16 @@ def _window(window_seconds: int) -> tuple[int, int]:
     return window_start, max(1, window_start + window_seconds - now)
 
 
+def _keys(counters: Sequence[Counter], window_start: int) -> list[str]:
+    """The counters' keys in this window: the same for counting and for looking."""
+    return [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
+
+
 def ratelimit_counts(*, counters: Sequence[Counter], window_seconds: int) -> list[RateLimitResult]:
     """Each counter's count in the current window, without counting anything; allowed while
     below its limit (one more event would still be within it). Fails open like the hits."""
     window_start, retry_after = _window(window_seconds)
-    keys = [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
+    keys = _keys(counters, window_start)
     try:
         found = caches["default"].get_many(keys)
     except Exception as exc:  # redis-py raises many types; all mean "no counter"
@@ -96,7 +101,7 @@ def ratelimit_hits(*, counters: Sequence[Counter], window_seconds: int) -> list[
     """Count one event on each counter in the current window and say, for each, whether it is
     within its limit. On Redis all counters are bumped in one round trip."""
     window_start, retry_after = _window(window_seconds)
-    keys = [f"rl:{c.scope}:{_key_digest(c.key)}:{window_start}" for c in counters]
+    keys = _keys(counters, window_start)
     try:
         counts = _incr_all(keys, timeout=window_seconds + 1)
     except Exception as exc:  # redis-py raises many types; all mean "no counter"
